@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from crm import views as crm_views
+
+urlpatterns = [
+    path("", crm_views.HomeView.as_view(), name="home"),
+    path("healthz", crm_views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("crm.urls")),
+    path("cities/", include("cities.urls")),
+    path("engagements/", include("engagements.urls")),
+    path("pledges/", include("pledges.urls")),
+    path("outreach/", include("outreach.urls")),
+]

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CrmConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "crm"
+    verbose_name = "CRM"
+
+    def ready(self):
+        from config.celery import _ensure_filesystem_broker_folders
+
+        from .roles import sync_role_permissions
+
+        # Runs after django.contrib.auth has created the permissions of every model.
+        post_migrate.connect(sync_role_permissions, dispatch_uid="crm.sync_role_permissions")
+        _ensure_filesystem_broker_folders()

@@ -1,0 +1,111 @@
+"""Base class-based views for every record page: permission from the model, filters,
+pagination, success messages, history. An app's views say only what differs."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.contrib.messages.views import SuccessMessageMixin
+from django.db.models import ProtectedError
+from django.http import HttpResponseRedirect
+from django.views.generic import CreateView, DeleteView, DetailView, UpdateView
+from django_filters.views import FilterView
+
+from .history import history_entries
+
+PAGE_SIZES = (25, 50, 100)
+
+
+class ModelPermissionMixin(PermissionRequiredMixin):
+    """Requires ``<app>.<action>_<model>``; logged-in users without it get a 403."""
+
+    permission_action = "view"
+    raise_exception = True
+
+    def get_permission_required(self):
+        if self.permission_required:
+            return super().get_permission_required()
+        opts = (self.model or self.get_queryset().model)._meta
+        return [f"{opts.app_label}.{self.permission_action}_{opts.model_name}"]
+
+
+class RecordListView(ModelPermissionMixin, FilterView):
+    """A filtered, sortable, paginated list. ``?per_page=`` picks 25, 50 or 100 rows."""
+
+    template_name_suffix = "_list"
+    paginate_by = PAGE_SIZES[0]
+
+    def get_paginate_by(self, queryset):
+        try:
+            per_page = int(self.request.GET.get("per_page", ""))
+        except ValueError:
+            return self.paginate_by
+        return per_page if per_page in PAGE_SIZES else self.paginate_by
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_sizes"] = PAGE_SIZES
+        context["opts"] = self.model._meta
+        return context
+
+
+class RecordDetailView(ModelPermissionMixin, DetailView):
+    history_limit = 20
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["history"] = history_entries(self.object, limit=self.history_limit)
+        context["opts"] = self.model._meta
+        return context
+
+
+class RecordFormMixin(SuccessMessageMixin):
+    template_name = "crm/record_form.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["opts"] = self.model._meta
+        return context
+
+
+class RecordCreateView(ModelPermissionMixin, RecordFormMixin, CreateView):
+    permission_action = "add"
+    success_message = "%(object)s was created."
+
+    def get_success_message(self, cleaned_data):
+        return self.success_message % {"object": self.object}
+
+
+class RecordUpdateView(ModelPermissionMixin, RecordFormMixin, UpdateView):
+    permission_action = "change"
+    success_message = "%(object)s was saved."
+
+    def get_success_message(self, cleaned_data):
+        return self.success_message % {"object": self.object}
+
+
+class RecordDeleteView(ModelPermissionMixin, DeleteView):
+    """Delete after confirmation; a record others depend on is kept, with the reason shown."""
+
+    permission_action = "delete"
+    template_name = "crm/record_confirm_delete.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["opts"] = self.model._meta
+        return context
+
+    def form_valid(self, form):
+        name = str(self.object)
+        try:
+            self.object.delete()
+        except ProtectedError as error:
+            blockers = sorted(
+                {str(obj._meta.verbose_name_plural) for obj in error.protected_objects}
+            )
+            messages.error(
+                self.request,
+                f"{name} was not deleted: it still has {', '.join(blockers)}. "
+                "Remove or move those first.",
+            )
+            return HttpResponseRedirect(self.object.get_absolute_url())
+        messages.success(self.request, f"{name} was deleted.")
+        return HttpResponseRedirect(self.get_success_url())

@@ -1,0 +1,21 @@
+import pytest
+
+from crm.roles import PROGRAM_STAFF
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_login_home_logout_in_a_real_browser(page, login, screenshot):
+    page.goto("/")
+    assert "/accounts/login/" in page.url
+    screenshot("login")
+
+    login(PROGRAM_STAFF)
+    assert page.locator("h1").inner_text().startswith("Welcome, Eve")
+    screenshot("home")
+
+    page.click("[data-testid=user-menu]")
+    page.click("text=Log out")
+    page.wait_for_url("**/accounts/login/")
+    page.goto("/")
+    assert "/accounts/login/" in page.url
