@@ -21,7 +21,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 bench: install-dev assets
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ONLY)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -5,11 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.db.models import ProtectedError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
+from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, UpdateView
 from django_filters.views import FilterView
 
 from .history import history_entries
+from .text import fold
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -109,3 +111,29 @@ class RecordDeleteView(ModelPermissionMixin, DeleteView):
             return HttpResponseRedirect(self.object.get_absolute_url())
         messages.success(self.request, f"{name} was deleted.")
         return HttpResponseRedirect(self.get_success_url())
+
+
+class PickerView(ModelPermissionMixin, View):
+    """JSON options for a searchable picker: ``?q=`` → ``{"results": [{"value", "text"}]}``.
+
+    Subclasses give ``model`` and ``filter_queryset(queryset, folded_query)``.
+    """
+
+    limit = 20
+
+    def get_queryset(self):
+        return self.model.objects.all()
+
+    def filter_queryset(self, queryset, query):
+        raise NotImplementedError
+
+    def label(self, obj):
+        return str(obj)
+
+    def get(self, request):
+        query = fold(request.GET.get("q", ""))
+        queryset = (
+            self.filter_queryset(self.get_queryset(), query) if query else self.get_queryset()
+        )
+        results = [{"value": obj.pk, "text": self.label(obj)} for obj in queryset[: self.limit]]
+        return JsonResponse({"results": results})

@@ -1,0 +1,43 @@
+"""Searchable pickers: selects that render only the chosen options and fetch the rest as the
+user types (static/js/crm.js turns them into Tom Select boxes), so a form never ships a
+select box of thousands of cities or contacts."""
+
+from django import forms
+from django.urls import reverse_lazy
+
+
+class PickerMixin:
+    def __init__(self, url_name, attrs=None, **kwargs):
+        self.url_name = url_name
+        super().__init__(attrs=attrs, **kwargs)
+
+    def get_context(self, name, value, attrs):
+        attrs = {
+            **(attrs or {}),
+            "data-picker": "",
+            "data-picker-url": str(reverse_lazy(self.url_name)),
+        }
+        return super().get_context(name, value, attrs)
+
+    def optgroups(self, name, value, attrs=None):
+        # Only the selected values are rendered; the queryset is filtered to them.
+        selected = {str(v) for v in value if v not in (None, "")}
+        if not selected:
+            return []
+        original = self.choices
+        try:
+            queryset = getattr(original, "queryset", None)
+            if queryset is not None:
+                self.choices = type(original)(original.field)
+                self.choices.queryset = queryset.filter(pk__in=selected)
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = original
+
+
+class PickerSelect(PickerMixin, forms.Select):
+    pass
+
+
+class PickerSelectMultiple(PickerMixin, forms.SelectMultiple):
+    pass
