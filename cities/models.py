@@ -3,6 +3,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -97,9 +98,13 @@ class City(models.Model):
                 | Q(population__isnull=True)
                 | Q(migrant_population__lte=F("population")),
                 name="city_migrants_within_population",
+                violation_error_message="The migrant population cannot exceed the population.",
             ),
         ]
-        indexes = [models.Index(fields=["status", "name"], name="city_status_name_idx")]
+        indexes = [
+            models.Index(fields=["status", "name"], name="city_status_name_idx"),
+            models.Index(fields=["name", "id"], name="city_name_idx"),
+        ]
 
     def __str__(self):
         return self.name
@@ -119,6 +124,28 @@ class City(models.Model):
         self.name_key = fold(self.name)
         self.search_text = " | ".join(fold(n) for n in [self.name, *self.alias_list])
 
+    def clean(self):
+        # name_key is not a form field, so the unique constraint alone would only fail on save.
+        self.refresh_search_fields()
+        if self.name and self.country_id:
+            twin = (
+                City.objects.filter(country_id=self.country_id, name_key=self.name_key)
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if twin:
+                raise ValidationError(
+                    {"name": f"{twin.name} ({self.country}) is already recorded; open it instead."}
+                )
+        if (
+            self.population is not None
+            and self.migrant_population is not None
+            and self.migrant_population > self.population
+        ):
+            raise ValidationError(
+                {"migrant_population": "The migrant population cannot exceed the population."}
+            )
+
 
 class Mayor(models.Model):
     """A person who holds or held a mayoral office; offices are MayoralTerm rows."""
@@ -131,6 +158,7 @@ class Mayor(models.Model):
 
     class Meta:
         ordering = ["full_name", "pk"]
+        indexes = [models.Index(fields=["full_name", "id"], name="mayor_full_name_idx")]
 
     def __str__(self):
         return self.full_name
@@ -166,6 +194,7 @@ class MayoralTerm(models.Model):
                 fields=["city"],
                 condition=Q(end_date__isnull=True),
                 name="one_current_mayor_per_city",
+                violation_error_message="This city already has a current mayor: end that term first.",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
@@ -175,6 +204,9 @@ class MayoralTerm(models.Model):
 
     def __str__(self):
         return f"{self.mayor} — mayor of {self.city} from {self.start_date:%Y}"
+
+    def get_absolute_url(self):
+        return reverse("cities:mayor_detail", args=[self.mayor_id])
 
     @property
     def is_current(self):
@@ -231,6 +263,9 @@ class BoardSeat(models.Model):
     def __str__(self):
         return f"{self.mayor} — {self.get_role_display()} {self.start_date:%Y}–{self.end_date:%Y}"
 
+    def get_absolute_url(self):
+        return reverse("cities:mayor_detail", args=[self.mayor_id])
+
     def clean(self):
         if self.start_date and self.end_date and self.end_date <= self.start_date:
             raise ValidationError({"end_date": "The seat must end after it starts."})
@@ -272,11 +307,18 @@ class Contact(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
         constraints = [
+            # Case-insensitive even for rows written without save() (bulk imports).
             models.UniqueConstraint(
-                fields=["email"], condition=~Q(email=""), name="unique_contact_email"
+                Lower("email"),
+                condition=~Q(email=""),
+                name="unique_contact_email",
+                violation_error_message="Another contact already uses this email address.",
             ),
         ]
-        indexes = [models.Index(fields=["city", "is_focal_point"], name="contact_city_focal_idx")]
+        indexes = [
+            models.Index(fields=["city", "is_focal_point"], name="contact_city_focal_idx"),
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name_idx"),
+        ]
 
     def __str__(self):
         return self.full_name
