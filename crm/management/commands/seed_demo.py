@@ -3,6 +3,7 @@ from importlib import import_module
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from crm import synthetic
 from crm.models import User
 
 # Each app seeds its own records, in dependency order. Every seed(...) is idempotent.
@@ -40,4 +41,6 @@ class Command(BaseCommand):
             module = import_module(module_name)
             with transaction.atomic():
                 module.seed(scale=scale, stdout=self.stdout)
+        # Benchmark volume comes last, on top of the demo records (one transaction per unit).
+        synthetic.seed(scale=scale, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
