@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "crm"
 
-urlpatterns = []
+urlpatterns = [
+    path("search/", views.SearchView.as_view(), name="search"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("dashboard/export/", views.DashboardExportView.as_view(), name="dashboard_export"),
+    path(
+        "dashboard/processes/", views.DashboardProcessesView.as_view(), name="dashboard_processes"
+    ),
+]
