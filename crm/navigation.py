@@ -5,4 +5,13 @@ An app adds its pages here when they exist; a test checks every entry resolves.
 
 MENU = [
     ("Home", [("Home", "home", None)]),
+    (
+        "Cities",
+        [
+            ("Cities", "cities:city_list", "cities.view_city"),
+            ("Contacts", "cities:contact_list", "cities.view_contact"),
+            ("Mayors", "cities:mayor_list", "cities.view_mayor"),
+            ("Leadership Board", "cities:board", "cities.view_boardseat"),
+        ],
+    ),
 ]
