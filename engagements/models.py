@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -68,6 +69,21 @@ class Engagement(models.Model):
     def get_absolute_url(self):
         return reverse("engagements:engagement_detail", args=[self.pk])
 
+    def clean(self):
+        if self.follow_up_date and self.date and self.follow_up_date < self.date:
+            raise ValidationError(
+                {"follow_up_date": "The follow-up cannot be due before the engagement took place."}
+            )
+
+    @property
+    def follow_up_state(self):
+        """open / overdue / done, or "" when there is no follow-up (for badges)."""
+        if self.follow_up_done:
+            return "done"
+        if self.follow_up_date is None:
+            return ""
+        return "overdue" if self.follow_up_date < timezone.localdate() else "open"
+
 
 class TARequest(models.Model):
     """A city's request for technical assistance, worked through a status workflow."""
@@ -128,6 +144,7 @@ class TARequest(models.Model):
         indexes = [
             models.Index(fields=["owner", "status"], name="ta_owner_status_idx"),
             models.Index(fields=["status", "due_date"], name="ta_status_due_idx"),
+            models.Index(fields=["received_on"], name="ta_received_idx"),
         ]
 
     def __str__(self):
@@ -135,6 +152,12 @@ class TARequest(models.Model):
 
     def get_absolute_url(self):
         return reverse("engagements:ta_detail", args=[self.pk])
+
+    def clean(self):
+        if self.due_date and self.received_on and self.due_date < self.received_on:
+            raise ValidationError(
+                {"due_date": "The due date cannot be before the request came in."}
+            )
 
     @property
     def allowed_transitions(self):
@@ -181,6 +204,7 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-start_date", "pk"]
+        indexes = [models.Index(fields=["start_date"], name="event_start_idx")]
         constraints = [
             models.UniqueConstraint(fields=["name", "start_date"], name="unique_event_name_start"),
             models.CheckConstraint(
@@ -194,6 +218,30 @@ class Event(models.Model):
 
     def get_absolute_url(self):
         return reverse("engagements:event_detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            errors["end_date"] = "The event cannot end before it starts."
+        if (
+            self.registration_deadline
+            and self.start_date
+            and self.registration_deadline > self.start_date
+        ):
+            errors["registration_deadline"] = "Registration must close by the first day."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def days_to_registration_deadline(self):
+        """Days left to register (negative once closed), or None without a deadline."""
+        if self.registration_deadline is None:
+            return None
+        return (self.registration_deadline - timezone.localdate()).days
+
+    @property
+    def is_upcoming(self):
+        return (self.end_date or self.start_date) >= timezone.localdate()
 
 
 class Participation(models.Model):
