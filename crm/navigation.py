@@ -14,4 +14,19 @@ MENU = [
             ("Leadership Board", "cities:board", "cities.view_boardseat"),
         ],
     ),
+    (
+        "Engagements",
+        [
+            ("Log", "engagements:engagement_list", "engagements.view_engagement"),
+            ("My work", "engagements:my_work", None),
+            ("TA requests", "engagements:ta_list", "engagements.view_tarequest"),
+            ("Events", "engagements:event_list", "engagements.view_event"),
+            (
+                "Policy contributions",
+                "engagements:contribution_list",
+                "engagements.view_policycontribution",
+            ),
+            ("Policy outcomes", "engagements:outcome_list", "engagements.view_policyoutcome"),
+        ],
+    ),
 ]
