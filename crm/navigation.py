@@ -5,6 +5,7 @@ An app adds its pages here when they exist; a test checks every entry resolves.
 
 MENU = [
     ("Home", [("Home", "home", None)]),
+    ("Dashboard", [("Dashboard", "crm:dashboard", "crm.view_dashboard")]),
     (
         "Cities",
         [
@@ -27,6 +28,22 @@ MENU = [
                 "engagements.view_policycontribution",
             ),
             ("Policy outcomes", "engagements:outcome_list", "engagements.view_policyoutcome"),
+        ],
+    ),
+    (
+        "Pledges",
+        [
+            ("Pledges", "pledges:pledge_list", "pledges.view_pledge"),
+            ("By framework", "pledges:framework_summary", "pledges.view_pledge"),
+        ],
+    ),
+    (
+        "Outreach",
+        [
+            ("Notifications", "outreach:notifications", None),
+            ("Campaigns", "outreach:campaign_list", "outreach.add_campaign"),
+            ("Failed deliveries", "outreach:failed_deliveries", "outreach.change_reminder"),
+            ("Preferences", "outreach:preferences", None),
         ],
     ),
 ]

@@ -1,7 +1,8 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -34,6 +35,8 @@ class Framework(models.Model):
         label = self.short_title or self.title
         if self.kind == self.Kind.GCM_OBJECTIVE and self.number:
             return f"GCM {self.number}: {label}"
+        if self.kind == self.Kind.GCR_AREA:
+            return f"GCR: {label}"
         return label
 
 
@@ -92,6 +95,10 @@ class Pledge(models.Model):
                 condition=~Q(status="achieved") | Q(progress_percent=100),
                 name="achieved_pledge_is_100_percent",
             ),
+            models.CheckConstraint(
+                condition=Q(target_date__isnull=True) | Q(target_date__gte=F("announced_on")),
+                name="pledge_target_after_announcement",
+            ),
         ]
 
     def __str__(self):
@@ -99,6 +106,19 @@ class Pledge(models.Model):
 
     def get_absolute_url(self):
         return reverse("pledges:pledge_detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.status == self.Status.ACHIEVED and self.progress_percent != 100:
+            errors["status"] = (
+                f"A pledge is achieved only at 100 % progress; this one is at "
+                f"{self.progress_percent} %. Add a progress update at 100 % (it marks the "
+                "pledge achieved), or pick another status."
+            )
+        if self.target_date and self.announced_on and self.target_date < self.announced_on:
+            errors["target_date"] = "The target date cannot be before the pledge was announced."
+        if errors:
+            raise ValidationError(errors)
 
 
 class PledgeUpdate(models.Model):
