@@ -227,6 +227,13 @@ REMINDER_TA_ESCALATE_DAYS = int(os.environ.get("REMINDER_TA_ESCALATE_DAYS", "7")
 REMINDER_PLEDGE_STALE_DAYS = int(os.environ.get("REMINDER_PLEDGE_STALE_DAYS", "182"))
 REMINDER_BOARD_SEAT_DAYS = int(os.environ.get("REMINDER_BOARD_SEAT_DAYS", "60"))
 REMINDER_EVENT_DEADLINE_DAYS = int(os.environ.get("REMINDER_EVENT_DEADLINE_DAYS", "14"))
+# Delivery: a row stuck in "sending" this long (worker killed) is taken back by the next scan;
+# a failing email is retried with exponential backoff (base × 2^attempt) up to a limit.
+REMINDER_LEASE_SECONDS = int(os.environ.get("REMINDER_LEASE_SECONDS", "600"))
+REMINDER_MAX_ATTEMPTS = int(os.environ.get("REMINDER_MAX_ATTEMPTS", "5"))
+REMINDER_RETRY_BASE_SECONDS = int(os.environ.get("REMINDER_RETRY_BASE_SECONDS", "60"))
+# Outreach campaigns: at most this many emails a minute, sent in one batch per minute.
+CAMPAIGN_EMAILS_PER_MINUTE = int(os.environ.get("CAMPAIGN_EMAILS_PER_MINUTE", "60"))
 
 # --- Import limits ---
 IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "20"))
