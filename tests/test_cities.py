@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from cities.models import BoardSeat, City, CityNetwork, Country
+from cities.models import BoardSeat, City, CityNetwork, Contact, Country, Mayor, MayoralTerm
 
 from .factories import (
     BoardSeatFactory,
@@ -357,3 +357,42 @@ def test_menu_lists_the_cities_pages(staff_client):
     html = staff_client.get(reverse("home")).content.decode()
     for name in ["city_list", "contact_list", "mayor_list", "board"]:
         assert f'href="{reverse("cities:" + name)}"' in html
+
+
+# --- Demo data ---------------------------------------------------------------------------------
+
+
+def test_demo_seeds_the_named_cities_board_and_contacts_once():
+    from io import StringIO
+
+    from cities import demo
+
+    demo.seed(scale=0, stdout=StringIO())
+    counts = (
+        City.objects.count(),
+        Mayor.objects.count(),
+        BoardSeat.objects.count(),
+        Contact.objects.count(),
+    )
+    demo.seed(scale=0, stdout=StringIO())
+    assert (
+        City.objects.count(),
+        Mayor.objects.count(),
+        BoardSeat.objects.count(),
+        Contact.objects.count(),
+    ) == counts
+
+    names = set(City.objects.values_list("name", flat=True))
+    assert {"Freetown", "São Paulo", "Zürich", "Bogotá", "Ciudad Juárez", "Lima", "Beirut"} <= names
+    # Every demo city has a current mayor and 3 to 6 contacts, one of them a focal point.
+    for city in City.objects.prefetch_related("contacts"):
+        assert (
+            MayoralTerm.objects.current().filter(city=city).count() == 1 or city.name == "Bristol"
+        )
+        assert 3 <= len(city.contacts.all()) <= 6
+        assert sum(c.is_focal_point for c in city.contacts.all()) == 1
+    board = BoardSeat.objects.on(datetime.date.today())
+    assert board.filter(role=BoardSeat.Role.CO_CHAIR).count() == 2
+    soon = datetime.date.today() + datetime.timedelta(days=90)
+    assert 1 <= board.filter(end_date__lte=soon).count() < board.count()
+    assert City.objects.get(name="São Paulo").figures_source == "demo figures"
