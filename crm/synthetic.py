@@ -291,7 +291,10 @@ def _ta_requests(unit, rng, refs, today, cities, contacts):
     requests, paths = [], []
     for i in range(TA_PER_UNIT):
         status = statuses[i % len(statuses)]
-        received = _day_in_history(rng, today)
+        if status in TARequest.OPEN_STATUSES:  # open requests are mostly recent ones
+            received = today - datetime.timedelta(days=rng.randrange(240))
+        else:
+            received = _day_in_history(rng, today)
         steps = TA_PATHS[status]
         # Steps happen one to three weeks apart, never after today.
         step_days = []
