@@ -4,8 +4,9 @@ pagination, success messages, history. An app's views say only what differs."""
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import PermissionDenied
 from django.db.models import ProtectedError
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, UpdateView
 from django_filters.views import FilterView
@@ -30,10 +31,45 @@ class ModelPermissionMixin(PermissionRequiredMixin):
 
 
 class RecordListView(ModelPermissionMixin, FilterView):
-    """A filtered, sortable, paginated list. ``?per_page=`` picks 25, 50 or 100 rows."""
+    """A filtered, sortable, paginated list. ``?per_page=`` picks 25, 50 or 100 rows.
+
+    ``?export=csv`` or ``?export=xlsx`` streams every row the list shows (filters, search and
+    ordering applied, not only the page) through the entity's import/export resource, for
+    users with ``crm.export_records``.
+    """
 
     template_name_suffix = "_list"
     paginate_by = PAGE_SIZES[0]
+    #: The import/export entity key; by default the one whose resource covers the model.
+    export_entity = None
+
+    def get_export_entity(self):
+        from .imports.base import entity_for_model
+
+        return self.export_entity or entity_for_model(self.get_queryset().model)
+
+    def get(self, request, *args, **kwargs):
+        if "export" in request.GET:
+            return self.export(request.GET["export"])
+        return super().get(request, *args, **kwargs)
+
+    def export(self, fmt):
+        from .imports.base import get_resource
+        from .imports.exporting import FORMATS, export_response, filename_for
+
+        entity = self.get_export_entity()
+        if entity is None or fmt not in FORMATS:
+            raise Http404("This list has no such export.")
+        if not self.request.user.has_perm("crm.export_records"):
+            raise PermissionDenied
+        filterset = self.get_filterset(self.get_filterset_class())
+        if filterset.is_bound and not filterset.is_valid() and self.get_strict():
+            queryset = filterset.queryset.none()
+        else:
+            queryset = filterset.qs
+        resource = get_resource(entity)
+        queryset = resource.queryset_for_list(queryset)
+        return export_response(resource, queryset, fmt, filename_for(entity, fmt))
 
     def get_paginate_by(self, queryset):
         try:
@@ -46,6 +82,7 @@ class RecordListView(ModelPermissionMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["page_sizes"] = PAGE_SIZES
         context["opts"] = self.model._meta
+        context["export_entity"] = self.get_export_entity()
         return context
 
 

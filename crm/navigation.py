@@ -46,4 +46,11 @@ MENU = [
             ("Preferences", "outreach:preferences", None),
         ],
     ),
+    (
+        "Data",
+        [
+            ("Import and export", "crm:import_start", "crm.import_records"),
+            ("Import log", "crm:import_batches", "crm.import_records"),
+        ],
+    ),
 ]
