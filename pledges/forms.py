@@ -78,8 +78,8 @@ class PledgeUpdateForm(forms.ModelForm):
     status = forms.ChoiceField(
         label="Pledge status",
         required=False,
-        choices=[("", "Automatic (100 % marks it achieved)"), *Pledge.Status.choices],
-        help_text="Leave automatic unless the pledge should change status another way.",
+        choices=[("", "Automatic"), *Pledge.Status.choices],
+        help_text="Automatic: 100 % marks it achieved; news moves it to in progress.",
     )
     evidence_url = forms.URLField(
         label="Evidence link",
