@@ -13,6 +13,15 @@ from .models import BoardSeat, City, CityNetwork, Contact, Country, Mayor, Mayor
 YES_NO = forms.NullBooleanSelect
 
 
+class DateRangeInputs(django_filters.widgets.DateRangeWidget):
+    """Two labelled dates ("from", "to") instead of two bare inputs around a loose dash."""
+
+    template_name = "cities/widgets/date_range.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"type": "date", **(attrs or {})})
+
+
 def _search_box(label):
     return django_filters.CharFilter(
         label=label,
@@ -24,22 +33,33 @@ def _search_box(label):
 class CityFilter(django_filters.FilterSet):
     q = _search_box("Name or alias")
     region = django_filters.ChoiceFilter(
-        field_name="country__region", choices=Country.Region.choices, label="Region"
+        field_name="country__region",
+        choices=Country.Region.choices,
+        label="Region",
+        empty_label="Any region",
     )
     country = django_filters.ModelChoiceFilter(
-        queryset=Country.objects.all(), widget=forms.Select(attrs={"data-picker": ""})
+        queryset=Country.objects.all(),
+        empty_label="Any country",
+        widget=forms.Select(attrs={"data-picker": ""}),
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=City.Status.choices, widget=forms.SelectMultiple(attrs={"data-picker": ""})
+        choices=City.Status.choices,
+        widget=forms.SelectMultiple(attrs={"data-picker": "", "placeholder": "Any status"}),
     )
     network = django_filters.ModelChoiceFilter(
-        field_name="networks", queryset=CityNetwork.objects.all()
+        field_name="networks",
+        queryset=CityNetwork.objects.all(),
+        label="Network",
+        empty_label="Any network",
     )
-    tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all())
+    tag = django_filters.ModelChoiceFilter(
+        field_name="tags", queryset=Tag.objects.all(), label="Tag", empty_label="Any tag"
+    )
     engaged = django_filters.DateFromToRangeFilter(
         method="filter_engaged",
         label="Engaged between",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+        widget=DateRangeInputs(),
     )
     o = django_filters.OrderingFilter(
         fields=(
@@ -75,10 +95,16 @@ class ContactFilter(django_filters.FilterSet):
         queryset=City.objects.all(), widget=PickerSelect("cities:city_picker")
     )
     region = django_filters.ChoiceFilter(
-        field_name="city__country__region", choices=Country.Region.choices, label="Region"
+        field_name="city__country__region",
+        choices=Country.Region.choices,
+        label="Region",
+        empty_label="Any region",
     )
     network = django_filters.ModelChoiceFilter(
-        field_name="city__networks", queryset=CityNetwork.objects.all()
+        field_name="city__networks",
+        queryset=CityNetwork.objects.all(),
+        label="Network",
+        empty_label="Any network",
     )
     organisation = django_filters.CharFilter(lookup_expr="icontains")
     focal_point = django_filters.BooleanFilter(
@@ -136,7 +162,10 @@ class MayorFilter(django_filters.FilterSet):
         queryset=City.objects.all(), method="filter_city", widget=PickerSelect("cities:city_picker")
     )
     region = django_filters.ChoiceFilter(
-        choices=Country.Region.choices, method="filter_region", label="Region"
+        choices=Country.Region.choices,
+        method="filter_region",
+        label="Region",
+        empty_label="Any region",
     )
     current = django_filters.BooleanFilter(
         method="filter_current", label="In office now", widget=YES_NO

@@ -30,7 +30,7 @@ from .forms import (
     MayoralTermStartForm,
     MayorForm,
 )
-from .models import BoardSeat, City, Contact, Mayor, MayoralTerm
+from .models import BoardSeat, City, CityNetwork, Contact, Mayor, MayoralTerm, Tag
 from .services import mayoral_term_start
 
 # Board seats ending within this many days are highlighted.
@@ -109,6 +109,37 @@ def _optional_url(name, query=""):
         return None
 
 
+def _readable_m2m_history(history):
+    """simple-history reports a change of networks or tags as lists of link rows
+    ({"city": 1, "citynetwork": 12}); show the names instead."""
+    lookups = {"Networks": (CityNetwork, "citynetwork"), "Tags": (Tag, "tag")}
+    wanted = {label: set() for label in lookups}
+    for entry in history:
+        for label, old, new in entry.changes:
+            if label in lookups:
+                key = lookups[label][1]
+                for rows in (old, new):
+                    wanted[label].update(r.get(key) for r in rows or [] if isinstance(r, dict))
+    names = {
+        label: model.objects.in_bulk([pk for pk in wanted[label] if pk])
+        for label, (model, _key) in lookups.items()
+        if wanted[label]
+    }
+
+    def as_text(label, rows):
+        key = lookups[label][1]
+        found = names.get(label, {})
+        return ", ".join(sorted(str(found.get(r.get(key), "?")) for r in rows or [])) or None
+
+    for entry in history:
+        entry.changes = [
+            (label, as_text(label, old), as_text(label, new)) if label in names else change
+            for change in entry.changes
+            for label, old, new in [change]
+        ]
+    return history
+
+
 # --- Cities -------------------------------------------------------------------------------
 
 
@@ -136,7 +167,7 @@ class CityDetailView(RecordDetailView):
             seat = BoardSeat.objects.on(today).filter(mayor=current.mayor_id).first()
         contacts = city.contacts.order_by("-is_focal_point", "last_name", "first_name", "pk")
         user = self.request.user
-        return super().get_context_data(
+        context = super().get_context_data(
             current_term=current,
             past_terms=[term for term in terms if not term.is_current],
             board_seat=seat,
@@ -147,6 +178,8 @@ class CityDetailView(RecordDetailView):
             can_delete=user.has_perm("cities.delete_city"),
             **kwargs,
         )
+        _readable_m2m_history(context["history"])
+        return context
 
 
 class CityCreateView(RecordCreateView):

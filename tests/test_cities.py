@@ -396,3 +396,12 @@ def test_demo_seeds_the_named_cities_board_and_contacts_once():
     soon = datetime.date.today() + datetime.timedelta(days=90)
     assert 1 <= board.filter(end_date__lte=soon).count() < board.count()
     assert City.objects.get(name="São Paulo").figures_source == "demo figures"
+
+
+def test_history_names_the_networks_added_to_a_city(staff_client):
+    city = CityFactory(name="Kampala", country=CountryFactory(code="UG"))
+    c40 = CityNetworkFactory(name="C40 test", short_name="C40t")
+    data = _city_data(name="Kampala", country=city.country_id, networks=[c40.pk])
+    staff_client.post(reverse("cities:city_update", args=[city.pk]), data)
+    changes = staff_client.get(city.get_absolute_url()).context["history"][0].changes
+    assert ("Networks", None, "C40t") in changes
