@@ -861,6 +861,9 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, data=None, *, today=None, **kwargs):
         super().__init__(data, **kwargs)
         self.today = today or timezone.localdate()
+        if not self.is_bound:  # show the default period in the date boxes
+            default = Period.this_year(self.today)
+            self.initial.update(start=default.start, end=default.end)
 
     def clean(self):
         cleaned = super().clean()
