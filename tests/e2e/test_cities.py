@@ -111,6 +111,21 @@ def test_leadership_board_in_a_real_browser(page, login, screenshot):
     assert page.locator("tr.ending-soon").count() == 1
     screenshot("board")
 
+    # Renew the co-chair's seat: the form proposes the day after the current seat ends.
+    seat = BoardSeat.objects.get(role=BoardSeat.Role.CO_CHAIR)
+    rows.nth(0).get_by_role("link", name="Renew").click()
+    page.wait_for_url("**/cities/board/seats/new/?mayor=*")
+    assert "Yvonne Aki-Sawyerr" in page.locator("#div_id_mayor").inner_text()
+    next_day = seat.end_date + datetime.timedelta(days=1)
+    assert page.input_value("#id_start_date") == next_day.isoformat()
+    page.select_option("#id_role", "co_chair")
+    screenshot("board-seat-form")
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"**/cities/board/?on={next_day.isoformat()}")
+    renewed = page.locator("[data-testid=board-table] tbody tr").nth(0).inner_text()
+    assert "Yvonne Aki-Sawyerr" in renewed and next_day.strftime("%-d %b %Y") in renewed
+    assert BoardSeat.objects.filter(mayor=seat.mayor).count() == 2
+
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/cities/")
     screenshot("cities-list-phone")
