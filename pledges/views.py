@@ -19,7 +19,7 @@ from crm.generic import (
 from .filters import FrameworkSummaryFilter, PledgeFilter, PledgeFrameworks
 from .forms import PledgeForm, PledgeUpdateForm
 from .models import Framework, Pledge, PledgeUpdate
-from .selectors import pledges_for_list
+from .selectors import pledges_for_list, stalled_q
 from .services import pledge_add_update
 
 
@@ -39,6 +39,8 @@ class PledgeListView(RecordListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["status_counts"] = status_counts(self.filterset.qs)
+        # "Stalled" the status is set by a person; this counts the silent ones, whatever status.
+        context["silent_count"] = self.filterset.qs.filter(stalled_q()).count()
         context["can_add"] = self.request.user.has_perm("pledges.add_pledge")
         return context
 

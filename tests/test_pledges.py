@@ -374,8 +374,10 @@ def test_stalled_finds_pledges_silent_for_six_months_and_not_recent_or_finished_
     on_the_edge = PledgeFactory(title="Updated 182 days ago", announced_on=days_ago(600))
     add_update(on_the_edge, 30, date=days_ago(182))
 
-    stalled, _ = list_titles(staff_client, stalled="true")
+    stalled, response = list_titles(staff_client, stalled="true")
     assert stalled == {"Old update", "Never updated, old"}
+    assert response.context["silent_count"] == 2
+    assert list_titles(staff_client)[1].context["silent_count"] == 2
     not_stalled, _ = list_titles(staff_client, stalled="false")
     assert not_stalled == {
         "Recent update",

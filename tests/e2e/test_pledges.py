@@ -8,6 +8,7 @@ from pledges.models import Framework, Pledge
 from pledges.services import pledge_add_update
 
 from ..factories import CityFactory, CountryFactory, EventFactory, PledgeFactory
+from .conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,8 +29,10 @@ def test_add_a_pledge_then_progress_updates_in_a_real_browser(page, login, scree
     )
     login(PROGRAM_STAFF)
 
-    # "Add pledge" from a city arrives with the city chosen.
-    page.goto(f"/pledges/new/?city={bogota.pk}")
+    # "Add pledge" on the city page arrives with the city chosen.
+    page.goto(bogota.get_absolute_url())
+    page.locator("[data-testid=city-pledges]").get_by_role("link", name="Add pledge").click()
+    page.wait_for_url(f"**/pledges/new/?city={bogota.pk}")
     assert "Bogotá" in page.locator("#div_id_city").inner_text()
     page.fill("#id_title", "Two more migrant integration centres")
     page.fill("#id_description", "Announced by the mayor at the IMRF.")
@@ -98,6 +101,13 @@ def test_add_a_pledge_then_progress_updates_in_a_real_browser(page, login, scree
     screenshot("pledge-framework-summary")
     row.locator("[data-stat=pledges]").click()
     assert page.locator("[data-testid=pledge-row]").count() == 2
+
+    # The city page lists the pledge with its status and progress.
+    page.goto(bogota.get_absolute_url())
+    section = page.locator("[data-testid=city-pledges]")
+    assert "Two more migrant integration centres" in section.inner_text()
+    assert "Achieved" in section.inner_text() and "100 %" in section.inner_text()
+    section.screenshot(path=str(ARTIFACTS / "pledge-city-section.png"))
 
     # On a phone the list still reads.
     page.set_viewport_size({"width": 390, "height": 844})
