@@ -260,8 +260,34 @@ NAMES = {
         ["Abdullah", "Ismail", "Hassan", "Yusof", "Ibrahim", "Osman"],
     ),
     "es": (
-        ["María José", "Andrés", "Valentina", "Sebastián", "Camila", "Julián"],
-        ["García", "Rodríguez", "Martínez", "Peña", "Muñoz", "Jiménez"],
+        [
+            "María José",
+            "Andrés",
+            "Valentina",
+            "Sebastián",
+            "Camila",
+            "Julián",
+            "Lucía",
+            "Diego",
+            "Paula",
+            "Mateo",
+            "Ximena",
+            "Tomás",
+        ],
+        [
+            "García",
+            "Rodríguez",
+            "Martínez",
+            "Peña",
+            "Muñoz",
+            "Jiménez",
+            "Castaño",
+            "Ortiz",
+            "Benítez",
+            "Salazar",
+            "Quintero",
+            "Ibáñez",
+        ],
     ),
 }
 
@@ -284,7 +310,10 @@ def seed(*, scale, stdout):
     created = {"cities": 0, "mayors": 0, "seats": 0, "contacts": 0}
 
     cities = {}
+    names_used = dict.fromkeys(NAMES, 0)  # per language, so no two demo contacts share a name
     for index, (name, aliases, code, status, pop, migrants, nets, tags, lang) in enumerate(CITIES):
+        first_name_number = names_used[lang]
+        names_used[lang] += 3 + index % 4
         city = City.objects.filter(country=countries[code], name_key=fold(name)).first()
         if city is None:
             city = City.objects.create(
@@ -302,7 +331,7 @@ def seed(*, scale, stdout):
             city.networks.set([networks[n] for n in nets if n in networks])
             city.tags.set([Tag.objects.get_or_create(name=t)[0] for t in tags])
             created["cities"] += 1
-            _seed_contacts(city, index, lang, created)
+            _seed_contacts(city, index, lang, first_name_number, created)
         cities[name] = city
 
     mayors = {}
@@ -341,13 +370,15 @@ def seed(*, scale, stdout):
     )
 
 
-def _seed_contacts(city, index, lang, created):
+def _seed_contacts(city, index, lang, name_number, created):
     firsts, lasts = NAMES[lang]
     languages = lang if lang == "en" else f"{lang}, en"
     domain = _email_slug(city.name).replace(".", "") + ".example.org"
     for n in range(3 + index % 4):
-        first = firsts[(index + n) % len(firsts)]
-        last = lasts[(index * 2 + n) % len(lasts)]
+        # Walks every (first, last) pair once before repeating one.
+        k = name_number + n
+        first = firsts[k % len(firsts)]
+        last = lasts[(k + k // len(firsts)) % len(lasts)]
         email = f"{_email_slug(first)}.{_email_slug(last)}@{domain}"
         # Every fifth contact has no email (a phone-only partner); one in seven unsubscribed.
         number = index * 6 + n

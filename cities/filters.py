@@ -10,7 +10,13 @@ from crm.widgets import PickerSelect
 
 from .models import BoardSeat, City, CityNetwork, Contact, Country, Mayor, MayoralTerm, Tag
 
-YES_NO = forms.NullBooleanSelect
+
+class YesNoAny(forms.NullBooleanSelect):
+    """true / false / any, with "Any" instead of Django's "Unknown" for the empty choice."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
 
 
 class DateRangeInputs(django_filters.widgets.DateRangeWidget):
@@ -108,10 +114,10 @@ class ContactFilter(django_filters.FilterSet):
     )
     organisation = django_filters.CharFilter(lookup_expr="icontains")
     focal_point = django_filters.BooleanFilter(
-        field_name="is_focal_point", label="Focal point", widget=YES_NO
+        field_name="is_focal_point", label="Focal point", widget=YesNoAny
     )
     can_receive = django_filters.BooleanFilter(
-        method="filter_can_receive", label="Can receive outreach", widget=YES_NO
+        method="filter_can_receive", label="Can receive outreach", widget=YesNoAny
     )
     language = django_filters.CharFilter(
         method="filter_language", label="Language", help_text="ISO code, e.g. es"
@@ -168,10 +174,10 @@ class MayorFilter(django_filters.FilterSet):
         empty_label="Any region",
     )
     current = django_filters.BooleanFilter(
-        method="filter_current", label="In office now", widget=YES_NO
+        method="filter_current", label="In office now", widget=YesNoAny
     )
     on_board = django_filters.BooleanFilter(
-        method="filter_on_board", label="On the board now", widget=YES_NO
+        method="filter_on_board", label="On the board now", widget=YesNoAny
     )
     o = django_filters.OrderingFilter(fields=(("full_name", "name"),))
 
