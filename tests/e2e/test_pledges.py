@@ -40,8 +40,11 @@ def test_add_a_pledge_then_progress_updates_in_a_real_browser(page, login, scree
         page.fill("#id_frameworks-ts-control", search)
         page.click(f".ts-dropdown .option:has-text('{search}')")
     page.keyboard.press("Escape")
-    page.select_option("#id_event", label="International Migration Review Forum 2022")
+    page.click("#div_id_event .ts-control")
+    page.fill("#id_event-ts-control", "Review Forum")
+    page.click(".ts-dropdown .option:has-text('International Migration Review Forum 2022')")
     page.fill("#id_target_date", (today + datetime.timedelta(days=365)).isoformat())
+    screenshot("pledge-form")
     page.click("button[type=submit]:has-text('Save')")
 
     page.wait_for_url("**/pledges/*/")
