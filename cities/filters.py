@@ -165,7 +165,10 @@ class ContactFilter(django_filters.FilterSet):
 class MayorFilter(django_filters.FilterSet):
     q = _search_box("Name")
     city = django_filters.ModelChoiceFilter(
-        queryset=City.objects.all(), method="filter_city", widget=PickerSelect("cities:city_picker")
+        queryset=City.objects.all(),
+        method="filter_city",
+        label="City",
+        widget=PickerSelect("cities:city_picker"),
     )
     region = django_filters.ChoiceFilter(
         choices=Country.Region.choices,

@@ -314,3 +314,9 @@ def test_staff_cannot_delete_a_mayor_or_a_seat(staff_client):
     )
     assert staff_client.post(reverse("cities:seat_delete", args=[seat.pk])).status_code == 403
     assert BoardSeat.objects.filter(pk=seat.pk).exists()
+
+
+@pytest.mark.parametrize("name", ["cities:city_list", "cities:contact_list", "cities:mayor_list"])
+def test_every_filter_on_the_lists_has_a_readable_label(staff_client, name):
+    html = staff_client.get(reverse(name)).content.decode()
+    assert "[invalid name]" not in html and "Unknown" not in html
