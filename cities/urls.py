@@ -27,6 +27,7 @@ urlpatterns = [
     path("terms/new/", views.MayoralTermStartView.as_view(), name="term_create"),
     path("terms/<int:pk>/edit/", views.MayoralTermUpdateView.as_view(), name="term_update"),
     path("terms/<int:pk>/end/", views.MayoralTermEndView.as_view(), name="term_end"),
+    path("terms/<int:pk>/delete/", views.MayoralTermDeleteView.as_view(), name="term_delete"),
     path("board/", views.BoardView.as_view(), name="board"),
     path("board/seats/new/", views.BoardSeatCreateView.as_view(), name="seat_create"),
     path("board/seats/<int:pk>/edit/", views.BoardSeatUpdateView.as_view(), name="seat_update"),

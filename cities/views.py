@@ -344,6 +344,15 @@ class MayoralTermUpdateView(RecordUpdateView):
     success_message = "The term was saved."
 
 
+class MayoralTermDeleteView(RecordDeleteView):
+    """For a term recorded by mistake; a term that ended is kept by ending it, not deleting."""
+
+    model = MayoralTerm
+
+    def get_success_url(self):
+        return self.object.city.get_absolute_url()
+
+
 class MayoralTermEndView(RecordUpdateView):
     model = MayoralTerm
     form_class = MayoralTermEndForm

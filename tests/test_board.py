@@ -4,13 +4,20 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cities.models import BoardSeat, Mayor, MayoralTerm
 
-from .factories import BoardSeatFactory, CityFactory, MayoralTermFactory, MayorFactory
+from .factories import (
+    BoardSeatFactory,
+    CityFactory,
+    ContactFactory,
+    MayoralTermFactory,
+    MayorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -320,3 +327,52 @@ def test_staff_cannot_delete_a_mayor_or_a_seat(staff_client):
 def test_every_filter_on_the_lists_has_a_readable_label(staff_client, name):
     html = staff_client.get(reverse(name)).content.decode()
     assert "[invalid name]" not in html and "Unknown" not in html
+
+
+def test_manager_deletes_a_mistaken_term_and_seat_from_the_mayor_page(manager_client):
+    term = MayoralTermFactory()
+    seat = BoardSeatFactory(mayor=term.mayor)
+    html = manager_client.get(term.mayor.get_absolute_url()).content.decode()
+    assert reverse("cities:term_delete", args=[term.pk]) in html
+    assert reverse("cities:seat_delete", args=[seat.pk]) in html
+    response = manager_client.post(reverse("cities:term_delete", args=[term.pk]))
+    assert response["Location"] == term.city.get_absolute_url()
+    manager_client.post(reverse("cities:seat_delete", args=[seat.pk]))
+    assert not MayoralTerm.objects.exists() and not BoardSeat.objects.exists()
+    assert Mayor.objects.filter(pk=term.mayor.pk).exists()
+
+
+def test_a_seat_ending_before_it_starts_gets_one_clear_message(staff_client):
+    mayor = MayorFactory()
+    data = _seat_data(mayor, start_date="2026-01-01", end_date="2025-01-01")
+    html = staff_client.post(reverse("cities:seat_create"), data).content.decode()
+    assert html.count("The seat must end after it starts.") == 1
+    assert "is violated" not in html
+    assert not BoardSeat.objects.exists()
+
+
+def test_a_term_edit_ending_before_it_starts_gets_one_clear_message(staff_client):
+    term = MayoralTermFactory(start_date=D(2020, 1, 1))
+    data = {"start_date": "2020-01-01", "end_date": "2019-12-31"}
+    html = staff_client.post(reverse("cities:term_update", args=[term.pk]), data).content.decode()
+    assert html.count("The term cannot end before it starts.") == 1
+    assert "is violated" not in html
+
+
+def _city_page_queries(client, terms, contacts):
+    city = CityFactory()
+    for n in range(terms):
+        start = D(2000 + 2 * n, 1, 1)
+        MayoralTermFactory(city=city, start_date=start, end_date=start.replace(year=start.year + 1))
+    BoardSeatFactory(mayor=MayoralTermFactory(city=city, start_date=D(2030, 1, 1)).mayor)
+    for _ in range(contacts):
+        ContactFactory(city=city)
+    client.get(city.get_absolute_url())  # warm caches (permissions, session)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(city.get_absolute_url())
+    assert len(response.context["contacts"]) == contacts
+    return len(queries)
+
+
+def test_city_page_query_count_does_not_grow_with_contacts_and_terms(staff_client):
+    assert _city_page_queries(staff_client, 1, 1) == _city_page_queries(staff_client, 10, 30)

@@ -405,3 +405,11 @@ def test_history_names_the_networks_added_to_a_city(staff_client):
     staff_client.post(reverse("cities:city_update", args=[city.pk]), data)
     changes = staff_client.get(city.get_absolute_url()).context["history"][0].changes
     assert ("Networks", None, "C40t") in changes
+
+
+def test_pickers_need_the_view_permission(client):
+    from .factories import UserFactory
+
+    client.force_login(UserFactory())  # logged in, no role
+    for name in ["cities:city_picker", "cities:contact_picker", "cities:mayor_picker"]:
+        assert client.get(reverse(name), {"q": "a"}).status_code == 403
