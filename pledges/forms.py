@@ -54,7 +54,6 @@ class PledgeForm(forms.ModelForm):
         self.fields["owner"].queryset = User.objects.filter(is_active=True).order_by(
             "first_name", "last_name", "username"
         )
-        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or str(user)
         self.helper = _helper(
             Layout(
                 "city",

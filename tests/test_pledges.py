@@ -288,8 +288,9 @@ def test_adding_an_update_from_the_pledge_page(staff_client, staff_user):
     assert (pledge.progress_percent, pledge.status) == (45, Pledge.Status.IN_PROGRESS)
     update = pledge.updates.get()
     assert update.author == staff_user
-    # The status change shows in the record's history on the page.
-    assert "In progress" in html and "history-list" in html
+    # The status change shows in the record's history on the page, in words.
+    history = html[html.index("history-list") :]
+    assert "Announced</del> → In progress" in history
 
 
 def test_an_invalid_update_shows_the_message_and_saves_nothing(staff_client):
@@ -313,6 +314,21 @@ def test_detail_page_shows_frameworks_event_and_update_history(staff_client):
     assert "GCM 16: Inclusion and social cohesion" in html
     assert html.index("Council approved the plan.") < html.index("Plan drafted.")
     assert '"values": [25, 50]' in html  # the progress-over-time chart, oldest first
+
+
+def test_history_names_frameworks_and_owners_not_ids(staff_client):
+    amina = UserFactory(username="amina", first_name="Amina", last_name="Diallo")
+    pledge = PledgeFactory(owner=None)
+    pledge.owner = amina
+    pledge.save()
+    pledge.frameworks.set([gcm(4)])
+    html = staff_client.get(pledge.get_absolute_url()).content.decode()
+    history = html[html.index("history-list") :]
+    assert "GCM 4: Legal identity and documentation" in history
+    assert (
+        '<strong>Owner</strong>: <del class="text-body-secondary">—</del> → Amina Diallo' in history
+    )
+    assert "'framework'" not in history
 
 
 def test_only_managers_delete_pledges(staff_user, manager_client):
