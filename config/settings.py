@@ -221,6 +221,26 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Caches: "dashboard" is shared by every web process (Redis when set, else files in var/) ---
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboard": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "crm",
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "dashboard"),
+        }
+    ),
+}
+DASHBOARD_CACHE = "dashboard"
+# How long computed dashboard figures may be reused (writes through the app refresh them at once).
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "300"))
+
 # --- Reminder thresholds (outreach rules) ---
 REMINDER_TA_DUE_SOON_DAYS = int(os.environ.get("REMINDER_TA_DUE_SOON_DAYS", "3"))
 REMINDER_TA_ESCALATE_DAYS = int(os.environ.get("REMINDER_TA_ESCALATE_DAYS", "7"))

@@ -15,3 +15,7 @@ class CrmConfig(AppConfig):
         # Runs after django.contrib.auth has created the permissions of every model.
         post_migrate.connect(sync_role_permissions, dispatch_uid="crm.sync_role_permissions")
         _ensure_filesystem_broker_folders()
+
+        from .dashboard import connect_invalidation
+
+        connect_invalidation()  # dashboard figures are recomputed after any counted write

@@ -119,17 +119,23 @@ class DashboardView(DashboardMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         form = self.get_filter_form()
-        data = dash.dashboard(*form.period_and_scope())
+        refresh = "refresh" in self.request.GET
+        data = dash.cached_dashboard(*form.period_and_scope(), refresh=refresh)
         return super().get_context_data(
-            form=form, data=data, export_query=self.request.GET.urlencode(), **kwargs
+            form=form, data=data, export_query=self._query_without("refresh"), **kwargs
         )
+
+    def _query_without(self, name):
+        query = self.request.GET.copy()
+        query.pop(name, None)
+        return query.urlencode()
 
 
 class DashboardExportView(DashboardMixin, View):
     """The dashboard's figures for the chosen period as an XLSX workbook."""
 
     def get(self, request):
-        data = dash.dashboard(*self.get_filter_form().period_and_scope())
+        data = dash.cached_dashboard(*self.get_filter_form().period_and_scope())
         response = HttpResponse(
             dash.dashboard_workbook(data),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -99,3 +99,19 @@ def redis_url_if_ci():
         require(redis_reachable(url), f"Redis at {url} is not reachable")
         return url
     return None
+
+
+@pytest.fixture(autouse=True)
+def _dashboard_cache_per_test(settings):
+    """The dashboard's figure cache is in memory and empty for each test (never var/ or Redis),
+    so no test sees figures computed for another test's data."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "dashboard": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "dashboard-tests",
+        },
+    }
+    caches["dashboard"].clear()

@@ -361,8 +361,9 @@ def _dashboard_queries(client):
 
 
 def test_the_dashboard_runs_a_constant_number_of_queries(
-    manager_client, world, django_assert_max_num_queries
+    manager_client, world, django_assert_max_num_queries, settings
 ):
+    settings.DASHBOARD_CACHE_SECONDS = 0  # count the queries of a real computation
     # One of everything, so every prefetch runs in the small case too.
     BoardSeatFactory(end_date=_today() + datetime.timedelta(days=40))
     ParticipationFactory(event=EventFactory(start_date=_today() + datetime.timedelta(days=10)))
@@ -379,6 +380,37 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
         manager_client.get(DASHBOARD)
     with django_assert_max_num_queries(30):
         manager_client.get(DASHBOARD, {"region": "europe"})
+
+
+def test_figures_are_reused_until_the_data_changes(manager_client, world):
+    first = manager_client.get(DASHBOARD).context["data"]
+    with CaptureQueriesContext(connection) as queries:
+        again = manager_client.get(DASHBOARD).context["data"]
+    assert again.computed_at == first.computed_at
+    assert len(queries) < 10  # session, user, permissions, form choices: no figure queries
+
+    # A dialogue logged through the app shows at once.
+    EngagementFactory(kind="dialogue", date=_today(), cities=[world["berlin"]])
+    after = manager_client.get(DASHBOARD).context["data"]
+    assert after.figures["dialogues"].value == first.figures["dialogues"].value + 1
+
+    # A change of the cities an engagement is linked to counts too.
+    engagement = Engagement.objects.filter(kind="dialogue", date=_today()).first()
+    engagement.cities.add(world["nairobi"])
+    assert manager_client.get(DASHBOARD).context["data"].computed_at > after.computed_at
+
+
+def test_refresh_recomputes_figures_written_behind_the_apps_back(manager_client, world):
+    before = manager_client.get(DASHBOARD).context["data"].figures["ta_overdue"].value
+    TARequest.objects.filter(status="accepted").update(due_date=_days_ago(400))  # no signals
+    TARequest.objects.bulk_create(
+        [TARequest(city=world["berlin"], topic="Bulk", due_date=_days_ago(5))]
+    )
+
+    assert manager_client.get(DASHBOARD).context["data"].figures["ta_overdue"].value == before
+    response = manager_client.get(DASHBOARD, {"refresh": "1"})
+    assert response.context["data"].figures["ta_overdue"].value == before + 1
+    assert "Figures as of" in response.content.decode()
 
 
 # --- Export ---------------------------------------------------------------------------------
