@@ -100,6 +100,11 @@ class Pledge(models.Model):
                 name="pledge_target_after_announcement",
             ),
         ]
+        indexes = [
+            # The list filtered by status, and a city's pledges, both newest first.
+            models.Index(fields=["status", "-announced_on"], name="pledge_status_announced_idx"),
+            models.Index(fields=["city", "-announced_on"], name="pledge_city_announced_idx"),
+        ]
 
     def __str__(self):
         return f"{self.city}: {self.title}"
