@@ -233,6 +233,26 @@ class Importer:
             for _, name, _, model_field in self._field_plan
             if model_field is not None and model_field.many_to_many
         }
+        # A required field the file has no column for: new records take the widget's default
+        # (the person importing, for an owner); with none, the file cannot be imported.
+        self._create_defaults = {}
+        planned = {name for _, name, _ in plan}
+        for name, res_field in self.resource.import_fields():
+            model_field = self.resource.model_field(res_field)
+            if name in planned or model_field is None or model_field.blank:
+                continue
+            if model_field.has_default():
+                continue
+            try:
+                value = res_field.widget.clean("", row={})
+            except ValueError:
+                value = None
+            if _blank(value):
+                raise ImportFileError(
+                    f"The file has no “{res_field.column_name}” column, needed for "
+                    f"{entity_label(self.entity).lower()}."
+                )
+            self._create_defaults[name] = value
 
     def _clean(self, number, cells):
         """A row's cells → (values by field name, [(column, message)])."""
@@ -300,6 +320,7 @@ class Importer:
             outcome.label = self.resource.row_label(values, instance)
             if not errors:
                 if instance is None:
+                    values = {**self._create_defaults, **values}
                     instance = self.model()
                     self._apply(instance, values)
                     outcome.action = "create"
@@ -495,10 +516,10 @@ class Importer:
             rows = iter_rows(fileobj)
             _, header, after_header = self._find_header(rows)
             plan = self._plan_columns(header)
-            self._prepare_fields(plan)
             for widget in self.resource.reference_widgets():
                 widget.user = self.user
                 widget.prepare()
+            self._prepare_fields(plan)
             data = (
                 (number, cells)
                 for number, cells in itertools.chain(after_header, rows)
