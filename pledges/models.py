@@ -152,3 +152,9 @@ class PledgeUpdate(models.Model):
 
     def get_absolute_url(self):
         return self.pledge.get_absolute_url()
+
+    def clean(self):
+        # An update reports what has happened; a future date would also hide the pledge from
+        # the "no update in 6 months" check for longer than it deserves.
+        if self.date and self.date > timezone.localdate():
+            raise ValidationError({"date": "A progress update cannot be dated in the future."})

@@ -57,7 +57,7 @@ def pledge_add_update(
     )
     update.full_clean()
     update.save()
-    _apply_latest(pledge, status=status)
+    _apply_latest(pledge, status=status, added=update)
     return update
 
 
@@ -69,7 +69,7 @@ def pledge_refresh_progress(*, pledge, status=None) -> Pledge:
     return pledge
 
 
-def _apply_latest(pledge, *, status):
+def _apply_latest(pledge, *, status, added=None):
     latest = _latest_update(pledge)
     percent = latest.percent if latest else 0
     last_update_on = latest.date if latest else None
@@ -79,12 +79,14 @@ def _apply_latest(pledge, *, status):
         # No updates left: progress is 0 %, which an achieved pledge cannot have.
         status = IN_PROGRESS if pledge.status == ACHIEVED else pledge.status
     elif status == ACHIEVED and percent != 100:
-        raise ValidationError(
-            {
-                "status": f"Achieved means 100 %: the pledge's latest progress would be "
-                f"{percent} %. Set the percent to 100 or pick another status."
-            }
-        )
+        if added is not None and latest is not None and latest.pk != added.pk:
+            message = (
+                f"Achieved means 100 %, and a later update ({latest.date:%d %b %Y}) reports "
+                f"{percent} %. Pick another status, or date this update after it."
+            )
+        else:
+            message = "Achieved means 100 %: set the percent to 100 or pick another status."
+        raise ValidationError({"status": message})
     changed = (pledge.progress_percent, pledge.last_update_on, pledge.status) != (
         percent,
         last_update_on,

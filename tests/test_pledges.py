@@ -131,6 +131,31 @@ def test_the_service_refuses_a_percent_outside_0_100(percent):
     assert PledgeUpdate.objects.count() == 0
 
 
+def test_a_future_dated_update_is_refused():
+    pledge = PledgeFactory()
+    with pytest.raises(ValidationError, match="future"):
+        add_update(pledge, 10, date=TODAY + datetime.timedelta(days=1))
+    assert not PledgeUpdate.objects.exists()
+
+
+def test_achieved_on_a_back_dated_update_is_refused_when_a_later_one_is_below_100(staff_client):
+    pledge = PledgeFactory()
+    add_update(pledge, 50, date=days_ago(1))
+    response = staff_client.post(
+        reverse("pledges:update_create", args=[pledge.pk]),
+        {
+            "date": days_ago(30).isoformat(),
+            "percent": "100",
+            "note": "Old report",
+            "status": "achieved",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count(f"a later update ({days_ago(1):%d %b %Y}) reports 50 %") == 1
+    assert pledge.updates.count() == 1
+
+
 def test_refresh_after_deleting_the_latest_update_falls_back_to_the_previous_one():
     pledge = PledgeFactory()
     add_update(pledge, 40, date=days_ago(20))
