@@ -45,7 +45,10 @@ class CampaignFilter(django_filters.FilterSet):
 
 class NotificationFilter(django_filters.FilterSet):
     unread = django_filters.BooleanFilter(
-        field_name="read_at", lookup_expr="isnull", label="Unread", widget=forms.NullBooleanSelect
+        field_name="read_at",
+        lookup_expr="isnull",
+        label="Show",
+        widget=forms.Select(choices=[("", "All"), ("true", "Unread only"), ("false", "Read")]),
     )
     rule = django_filters.ChoiceFilter(choices=Rule.choices)
 
@@ -63,7 +66,11 @@ class FailedReminderFilter(django_filters.FilterSet):
 
 
 class RecipientFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=CampaignRecipient.Status.choices)
+    status = django_filters.ChoiceFilter(
+        choices=CampaignRecipient.Status.choices,
+        empty_label="Any status",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
 
     class Meta:
         model = CampaignRecipient

@@ -44,6 +44,8 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["name", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+        # The merge fields are listed under the form; say only how text becomes paragraphs.
+        help_texts = {"body": "Plain text: a blank line starts a new paragraph."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

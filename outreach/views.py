@@ -1,3 +1,4 @@
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -237,9 +238,11 @@ class CampaignDetailView(CampaignPermissionMixin, DetailView):
             context["audience_count"] = audience.count()
             contact, subject, body = services.campaign_preview(campaign)
             context["preview"] = {"contact": contact, "subject": subject, "body": body}
-            context["audience_filter"] = AudienceFilter(
+            audience_filter = AudienceFilter(
                 data=services.campaign_audience_data(campaign), queryset=audience
             )
+            context["audience_filter"] = audience_filter
+            context["audience_summary"] = _audience_summary(audience_filter)
         else:
             context["status_counts"] = services.campaign_status_counts(campaign)
             recipients = RecipientFilter(
@@ -251,6 +254,30 @@ class CampaignDetailView(CampaignPermissionMixin, DetailView):
                 self.request.GET.get("page")
             )
         return context
+
+
+def _audience_summary(audience_filter):
+    """(label, chosen values) of each filter a campaign uses, as a person reads them."""
+    form = audience_filter.form
+    if not form.is_valid():
+        return []
+    summary = []
+    for name, value in form.cleaned_data.items():
+        if value in (None, "", [], ()):
+            continue
+        field = form.fields[name]
+        values = value if isinstance(value, list | tuple) else [value]
+        # A model choice is already its object; plain choices map a code to its label.
+        is_model = isinstance(field, forms.ModelChoiceField)
+        labels = {} if is_model else dict(getattr(field, "choices", []) or [])
+        shown = []
+        for item in values:
+            if isinstance(item, bool):
+                shown.append("yes" if item else "no")
+            else:
+                shown.append(str(labels.get(item, item)))
+        summary.append((field.label or name, ", ".join(shown)))
+    return summary
 
 
 class CampaignTestView(CampaignPermissionMixin, View):
@@ -273,11 +300,11 @@ class CampaignSendView(CampaignPermissionMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
+            total = campaign.recipients.count()
             messages.success(
                 request,
-                f"“{campaign}” is sending, "
-                f"{campaign.recipients.filter(status=CampaignRecipient.Status.QUEUED).count()} "
-                "recipients queued. Progress shows below.",
+                f"“{campaign}” is on its way to {total} recipient{'s' if total != 1 else ''}, "
+                f"at most {settings.CAMPAIGN_EMAILS_PER_MINUTE} a minute. Progress shows below.",
             )
         return HttpResponseRedirect(campaign.get_absolute_url())
 
