@@ -1,9 +1,12 @@
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
+from django.utils.formats import date_format
 from django.views.generic import CreateView, TemplateView
 
 from cities.models import City
@@ -72,6 +75,10 @@ def _readable_history(history):
     def as_text(label, value):
         if label == "Status":
             return statuses.get(value, value)
+        if label == "Progress percent" and value is not None:
+            return f"{value} %"  # also keeps 0 % from showing as blank
+        if isinstance(value, datetime.date):
+            return date_format(value, "j M Y")
         if label in names:
             found = names[label]
             text = ", ".join(str(found.get(pk, "?")) for pk in ids(label, value))

@@ -316,6 +316,7 @@ def test_adding_an_update_from_the_pledge_page(staff_client, staff_user):
     # The status change shows in the record's history on the page, in words.
     history = html[html.index("history-list") :]
     assert "Announced</del> → In progress" in history
+    assert "0 %</del> → 45 %" in history
 
 
 def test_an_invalid_update_shows_the_message_and_saves_nothing(staff_client):
