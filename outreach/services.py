@@ -19,6 +19,7 @@ Functions take keyword arguments only and ``now`` / ``today`` where time matters
 run them without a worker and at any date.
 """
 
+import contextlib
 import logging
 import re
 import smtplib
@@ -207,6 +208,13 @@ def reminders_due_for_delivery(*, now=None, mark_enqueued=True):
         if preference.digest_due(now)
     ]
     return DueWork(reminder_ids, digest_user_ids, reclaimed, muted)
+
+
+def reminders_unmark_enqueued(*, reminder_ids):
+    for start in range(0, len(reminder_ids), 2000):
+        Reminder.objects.filter(
+            pk__in=reminder_ids[start : start + 2000], status=Reminder.Status.PENDING
+        ).update(enqueued_at=None)
 
 
 # --- Delivering ---------------------------------------------------------------------------
@@ -690,8 +698,26 @@ def campaign_send_batch(*, campaign_id, now=None):
         .select_related("contact__city__country")
         .order_by("pk")
     )
-    sent = failed = skipped = 0
     connection = get_connection()
+    # One SMTP session for the batch; a failure to connect shows up per message below.
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        connection.open()
+    try:
+        sent, failed, skipped = _send_claimed(campaign, claimed, token, connection, now)
+    finally:
+        connection.close()
+    remaining = campaign.recipients.filter(
+        status__in=[CampaignRecipient.Status.QUEUED, CampaignRecipient.Status.SENDING]
+    ).count()
+    if not remaining:
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
+            status=Campaign.Status.SENT, finished_at=now, next_batch_at=None
+        )
+    return BatchResult(sent, failed, skipped, remaining, next_at if remaining else None)
+
+
+def _send_claimed(campaign, claimed, token, connection, now):
+    sent = failed = skipped = 0
     for index, recipient in enumerate(claimed):
         row = CampaignRecipient.objects.filter(pk=recipient.pk, claim_token=token)
         contact = recipient.contact
@@ -728,16 +754,9 @@ def campaign_send_batch(*, campaign_id, now=None):
             CampaignRecipient.objects.filter(pk__in=rest, claim_token=token).update(
                 status=CampaignRecipient.Status.QUEUED, claim_token=None
             )
-            logger.warning("Campaign %s paused after an SMTP error: %s", campaign_id, error)
+            logger.warning("Campaign %s paused after an SMTP error: %s", campaign.pk, error)
             break
-    remaining = campaign.recipients.filter(
-        status__in=[CampaignRecipient.Status.QUEUED, CampaignRecipient.Status.SENDING]
-    ).count()
-    if not remaining:
-        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
-            status=Campaign.Status.SENT, finished_at=now, next_batch_at=None
-        )
-    return BatchResult(sent, failed, skipped, remaining, next_at if remaining else None)
+    return sent, failed, skipped
 
 
 def campaigns_stalled(*, now=None):

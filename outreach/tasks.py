@@ -34,6 +34,15 @@ def publish(task, *args, **options):
     return True
 
 
+def _publish_each(task, ids):
+    """Queue ``task`` once per id; stop at the first broker failure (each failure costs a
+    connect timeout) and return the ids left unqueued."""
+    for index, item in enumerate(ids):
+        if not publish(task, item):
+            return list(ids[index:])
+    return []
+
+
 def enqueue_on_commit(task, *args, **options):
     """Like ``delay_on_commit``: nothing is queued unless the transaction commits, so a
     rolled-back change sends nothing; and like ``publish``, a broker outage is not an error."""
@@ -49,13 +58,13 @@ def scan_reminders():
     """
     created = services.reminders_create_due(today=timezone.localdate())
     work = services.reminders_due_for_delivery()
-    for reminder_id in work.reminder_ids:
-        publish(deliver_reminder, reminder_id)
-    for user_id in work.digest_user_ids:
-        publish(send_digest, user_id)
+    unpublished = _publish_each(deliver_reminder, work.reminder_ids)
+    if unpublished:
+        # Not queued after all: the next scan must hand them out again, lease or not.
+        services.reminders_unmark_enqueued(reminder_ids=unpublished)
+    _publish_each(send_digest, work.digest_user_ids)
     campaigns = services.campaigns_stalled()
-    for campaign_id in campaigns:
-        publish(send_campaign_batch, campaign_id)
+    _publish_each(send_campaign_batch, campaigns)
     return {
         "created": created,
         "queued": len(work.reminder_ids),

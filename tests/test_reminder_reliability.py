@@ -331,6 +331,21 @@ def test_with_the_broker_down_a_retried_reminder_waits_for_the_next_scan(
     assert [m.to for m in mail.outbox] == [["fixed@mmc.example"]]
 
 
+@pytest.mark.django_db
+def test_a_scan_with_the_broker_down_gives_up_quickly_and_loses_nothing():
+    _due_follow_ups(5)
+    with _broker_down():
+        started = time.monotonic()
+        summary = scan_reminders()  # the task's body, as a worker would run it
+        elapsed = time.monotonic() - started
+    # One failed publish, not one connect timeout per reminder.
+    assert elapsed < 8, f"the scan took {elapsed:.1f} s"
+    assert summary["created"] == 5 and mail.outbox == []
+    assert Reminder.objects.filter(status="pending", enqueued_at__isnull=True).count() == 5
+    scan_reminders.delay()  # the next scan, broker back
+    assert len(mail.outbox) == 5
+
+
 # --- SMTP errors ----------------------------------------------------------------------------
 
 
