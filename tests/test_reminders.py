@@ -447,3 +447,17 @@ def test_the_scan_task_creates_and_delivers(settings):
     assert len(mail.outbox) == 1
     assert scan_reminders.delay().get()["queued"] == 0
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_failed_deliveries_queries_are_bounded(manager_client, django_assert_max_num_queries, rows):
+    for i in range(rows):
+        owner = UserFactory(username=f"noemail{i}", email="")
+        EngagementFactory(owner=owner, follow_up_date=TODAY)
+    reminders_run(today=TODAY)
+    assert Reminder.objects.filter(status="failed").count() == rows
+    with django_assert_max_num_queries(10):
+        response = manager_client.get(reverse("outreach:failed_deliveries"), {"per_page": 50})
+    assert response.context["paginator"].count == rows
+    with django_assert_max_num_queries(10):
+        manager_client.get(reverse("outreach:failed_deliveries"), {"kind": "campaign"})
