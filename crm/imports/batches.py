@@ -11,12 +11,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history, get_history_model_for_model
+from simple_history.utils import get_history_model_for_model
 
 from crm.models import ImportBatch
 
 from .base import get_resource
-from .engine import BATCH_SIZE, Importer, commit_file, write_m2m
+from .bulk import update_with_history
+from .engine import Importer, commit_file, write_m2m
 from .files import ImportFileError, check_size
 
 
@@ -210,13 +211,6 @@ def _restore(model, images, user, reason):
             fields.add(model_field.attname)
             for obj in objs.values():
                 setattr(obj, model_field.attname, timezone.now())
-    bulk_update_with_history(
-        list(objs.values()),
-        model,
-        sorted(fields),
-        batch_size=BATCH_SIZE,
-        default_user=user,
-        default_change_reason=reason,
-    )
+    update_with_history(model, list(objs.values()), sorted(fields), user=user, reason=reason)
     for model_field, targets in m2m.items():
         write_m2m(model_field, targets)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from crm.text import fold
 
 from .base import ENTITIES, entity_label, get_resource
+from .bulk import create_with_history, update_with_history
 from .files import ImportFileError, iter_rows, unquote_cell
 from .widgets import PendingRecord, ReferenceWidget
 
@@ -233,6 +233,19 @@ class Importer:
             for _, name, _, model_field in self._field_plan
             if model_field is not None and model_field.many_to_many
         }
+        self._row_columns = [(i, f.column_name) for i, _, f, _ in self._field_plan]
+        self._row_columns += self._extra_columns
+        self._validated = {
+            name
+            for _, name, _, model_field in self._field_plan
+            if model_field is not None and not model_field.is_relation and model_field.validators
+        }
+        # name → (Field, model field) for every importable field, looked up once.
+        self._fields = {
+            name: (res_field, self.resource.model_field(res_field))
+            for name, res_field in self.resource.import_fields()
+        }
+        self._key_fields = set(self.resource.get_import_id_fields())
         # A required field the file has no column for: new records take the widget's default
         # (the person importing, for an owner); with none, the file cannot be imported.
         self._create_defaults = {}
@@ -257,33 +270,31 @@ class Importer:
     def _clean(self, number, cells):
         """A row's cells → (values by field name, [(column, message)])."""
         row = {}
-        columns = [(i, f.column_name) for i, _, f, _ in self._field_plan] + self._extra_columns
-        for index, column in columns:
+        for index, column in self._row_columns:
             value = cells[index] if index < len(cells) else ""
             value = unquote_cell(value)
             row[column] = value.strip() if isinstance(value, str) else value
         values, errors = {}, []
         for _, name, res_field, model_field in self._field_plan:
+            column = res_field.column_name
             try:
-                value = res_field.clean(row, date_order=self.date_order)
+                # The widget directly rather than Field.clean(): same result (no field here
+                # has a default), and this runs for every cell of every row.
+                value = res_field.widget.clean(row[column], row=row, date_order=self.date_order)
             except (ValueError, ValidationError) as error:
-                errors.append((res_field.column_name, _message(error)))
+                errors.append((column, _message(error)))
                 continue
-            if _blank(value) and model_field is not None and not model_field.blank:
+            blank = _blank(value)
+            if blank and model_field is not None and not model_field.blank:
                 if model_field.has_default():
                     continue  # keep what the record has (or the default for a new one)
-                errors.append((res_field.column_name, "This column is required."))
+                errors.append((column, "This column is required."))
                 continue
-            if (
-                model_field is not None
-                and not model_field.is_relation
-                and not _blank(value)
-                and not isinstance(value, PendingRecord)
-            ):
+            if not blank and name in self._validated and not isinstance(value, PendingRecord):
                 try:
                     model_field.run_validators(value)
                 except ValidationError as error:
-                    errors.append((res_field.column_name, _message(error)))
+                    errors.append((column, _message(error)))
                     continue
             values[name] = value
         return values, errors
@@ -358,7 +369,7 @@ class Importer:
     # --- comparing and applying --------------------------------------------------------------
 
     def _attname(self, name):
-        return self.resource.model_field(self.resource.fields[name]).attname
+        return self._fields[name][1].attname
 
     def _current_m2m(self, instances):
         """{(field name, pk): sorted pks} for the chunk's existing records, one query a field."""
@@ -388,12 +399,10 @@ class Importer:
         "Sao Paulo" in a file does not rename São Paulo.
         """
         changes, before = [], {}
-        key_fields = set(self.resource.get_import_id_fields())
         for name, new in values.items():
-            if name in key_fields and isinstance(new, str):
+            if name in self._key_fields and isinstance(new, str):
                 continue
-            res_field = self.resource.fields[name]
-            model_field = self.resource.model_field(res_field)
+            res_field, model_field = self._fields[name]
             if model_field is None:
                 continue
             if model_field.many_to_many:
@@ -411,7 +420,7 @@ class Importer:
         instance._import_pending = {}
         instance._import_m2m = {}
         for name, value in values.items():
-            model_field = self.resource.model_field(self.resource.fields[name])
+            model_field = self._fields[name][1]
             if model_field is None:
                 continue
             if model_field.many_to_many:
@@ -453,11 +462,7 @@ class Importer:
         self.report.created_ids.setdefault(model._meta.label_lower, []).extend(pks)
 
     def _history_kwargs(self):
-        return {
-            "batch_size": BATCH_SIZE,
-            "default_user": self.user,
-            "default_change_reason": self.reason,
-        }
+        return {"user": self.user, "reason": self.reason}
 
     def _create_pending(self, instances):
         pending = {}
@@ -467,7 +472,7 @@ class Importer:
                     pending.setdefault(type(record.instance), {})[id(record)] = record
         for model, records in pending.items():
             objs = [record.instance for record in records.values()]
-            created = bulk_create_with_history(objs, model, **self._history_kwargs())
+            created = create_with_history(model, objs, **self._history_kwargs())
             for record, obj in zip(records.values(), created, strict=True):
                 record.instance = obj
             self._record_created(model, [obj.pk for obj in created])
@@ -478,7 +483,7 @@ class Importer:
     def _write(self, to_create, to_update, update_fields):
         self._create_pending(to_create + to_update)
         if to_create:
-            created = bulk_create_with_history(to_create, self.model, **self._history_kwargs())
+            created = create_with_history(self.model, to_create, **self._history_kwargs())
             for original, obj in zip(to_create, created, strict=True):
                 obj._import_m2m = original._import_m2m
             self._record_created(self.model, [obj.pk for obj in created])
@@ -490,8 +495,8 @@ class Importer:
                     update_fields.add(model_field.attname)
                     for obj in to_update:
                         setattr(obj, model_field.attname, now)
-            bulk_update_with_history(
-                to_update, self.model, sorted(update_fields), **self._history_kwargs()
+            update_with_history(
+                self.model, to_update, sorted(update_fields), **self._history_kwargs()
             )
             images = self.report.before_images.setdefault(self.model._meta.label_lower, {})
             for obj in to_update:
