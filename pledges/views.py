@@ -196,33 +196,10 @@ class FrameworkSummaryView(ModelPermissionMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = FrameworkSummaryFilter(self.request.GET, queryset=Pledge.objects.all())
-        pledges = filterset.qs.order_by().values("pk")
-        # One grouped query over the pledge–framework links of the filtered pledges.
-        rows = (
-            PledgeFrameworks.objects.filter(pledge__in=pledges)
-            .values("framework_id")
-            .annotate(
-                pledge_count=Count("pledge_id", distinct=True),
-                city_count=Count("pledge__city_id", distinct=True),
-                achieved_count=Count(
-                    "pledge_id", distinct=True, filter=Q(pledge__status=Pledge.Status.ACHIEVED)
-                ),
-            )
-        )
-        counts = {row["framework_id"]: row for row in rows}
+        links = PledgeFrameworks.objects.filter(pledge__in=filterset.qs.order_by().values("pk"))
+        counts = _counts_by(links, "framework_id")
         # The same per kind: a pledge serving three GCM objectives counts once.
-        kind_rows = (
-            PledgeFrameworks.objects.filter(pledge__in=pledges)
-            .values("framework__kind")
-            .annotate(
-                pledge_count=Count("pledge_id", distinct=True),
-                city_count=Count("pledge__city_id", distinct=True),
-                achieved_count=Count(
-                    "pledge_id", distinct=True, filter=Q(pledge__status=Pledge.Status.ACHIEVED)
-                ),
-            )
-        )
-        kind_counts = {row["framework__kind"]: row for row in kind_rows}
+        kind_counts = _counts_by(links, "framework__kind")
         groups = []
         frameworks = list(Framework.objects.order_by("kind", "number", "title"))
         for kind, label in Framework.Kind.choices:
@@ -246,6 +223,18 @@ class FrameworkSummaryView(ModelPermissionMixin, TemplateView):
             base_query=_query_without(self.request.GET, "framework", "framework_kind", "page"),
         )
         return context
+
+
+def _counts_by(links, key):
+    """One grouped query over pledge–framework links: {key value: counts}."""
+    rows = links.values(key).annotate(
+        pledge_count=Count("pledge_id", distinct=True),
+        city_count=Count("pledge__city_id", distinct=True),
+        achieved_count=Count(
+            "pledge_id", distinct=True, filter=Q(pledge__status=Pledge.Status.ACHIEVED)
+        ),
+    )
+    return {row[key]: row for row in rows}
 
 
 def _stats(row):
