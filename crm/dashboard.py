@@ -706,6 +706,7 @@ class Dashboard:
     board_seats: list
     events: list
     computed_at: datetime.datetime = field(default_factory=timezone.now)
+    cache_key: str = ""  # set when the figures come from (or went to) the cache
 
     @property
     def figures(self):
@@ -841,6 +842,7 @@ def cached_dashboard(period, scope, today=None, refresh=False):
     data = None if refresh else cache.get(key)
     if data is None:
         data = dashboard(period, scope, today)
+        data.cache_key = key
         cache.set(key, data, seconds)
     return data
 

@@ -14,7 +14,7 @@ no past worth auditing.
 import datetime
 import random
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -174,6 +174,10 @@ def seed(*, scale, stdout=None):
             _build_unit(unit, refs, today)
         if stdout and (done % 10 == 0 or done == len(missing)):
             stdout.write(f"Synthetic volume: {done}/{len(missing)} units added.")
+    # Fresh planner statistics: right after a bulk load they still describe the empty tables,
+    # and the planner then picks nested loops over hundreds of thousands of rows.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return len(missing)
 
 

@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import connection
@@ -122,7 +123,11 @@ class DashboardView(DashboardMixin, TemplateView):
         refresh = "refresh" in self.request.GET
         data = dash.cached_dashboard(*form.period_and_scope(), refresh=refresh)
         return super().get_context_data(
-            form=form, data=data, export_query=self._query_without("refresh"), **kwargs
+            form=form,
+            data=data,
+            export_query=self._query_without("refresh"),
+            cache_seconds=settings.DASHBOARD_CACHE_SECONDS,
+            **kwargs,
         )
 
     def _query_without(self, name):

@@ -11,3 +11,8 @@ cp -r "$src/bootstrap-icons/font/fonts" "$dst/bootstrap-icons/fonts"
 cp "$src/htmx.org/dist/htmx.min.js" "$dst/htmx/"
 cp "$src/tom-select/dist/css/tom-select.bootstrap5.min.css" "$src/tom-select/dist/js/tom-select.complete.min.js" "$dst/tom-select/"
 cp "$src/chart.js/dist/chart.umd.min.js" "$dst/chartjs/"
+# The source maps the minified files point to: collectstatic's manifest storage (production)
+# refuses a file whose sourceMappingURL leads nowhere.
+cp "$src/bootstrap/dist/css/bootstrap.min.css.map" "$src/bootstrap/dist/js/bootstrap.bundle.min.js.map" "$dst/bootstrap/"
+cp "$src/tom-select/dist/css/tom-select.bootstrap5.min.css.map" "$src/tom-select/dist/js/tom-select.complete.min.js.map" "$dst/tom-select/"
+cp "$src/chart.js/dist/chart.umd.min.js.map" "$dst/chartjs/"

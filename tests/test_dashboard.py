@@ -1,5 +1,6 @@
 import datetime
 import io
+import re
 from html import escape
 from urllib.parse import urlencode
 
@@ -411,6 +412,28 @@ def test_refresh_recomputes_figures_written_behind_the_apps_back(manager_client,
     response = manager_client.get(DASHBOARD, {"refresh": "1"})
     assert response.context["data"].figures["ta_overdue"].value == before + 1
     assert "Figures as of" in response.content.decode()
+
+
+def _shown(html, key):
+    match = re.search(rf'data-figure-link="{key}"[^>]*>([^<]*)<', html)
+    return int(match.group(1).replace(",", ""))
+
+
+def test_the_cached_page_shows_a_change_at_once(manager_client, world):
+    first = manager_client.get(DASHBOARD)
+    again = manager_client.get(DASHBOARD)
+    assert again.context["data"].computed_at == first.context["data"].computed_at  # cached
+    before = _shown(again.content.decode(), "dialogues")
+
+    EngagementFactory(kind="dialogue", date=_today(), cities=[world["berlin"]])
+    assert _shown(manager_client.get(DASHBOARD).content.decode(), "dialogues") == before + 1
+
+    TARequest.objects.bulk_create(
+        [TARequest(city=world["berlin"], topic="Bulk", due_date=_days_ago(5))]
+    )
+    overdue = _shown(manager_client.get(DASHBOARD).content.decode(), "ta_overdue")
+    refreshed = manager_client.get(DASHBOARD, {"refresh": "1"}).content.decode()
+    assert _shown(refreshed, "ta_overdue") == overdue + 1
 
 
 # --- Export ---------------------------------------------------------------------------------
