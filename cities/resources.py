@@ -37,6 +37,8 @@ class CountryWidget(ReferenceWidget):
             labels[pk] = code
         return keys, labels
 
+    label_fields = ("code",)
+
     def label_of(self, obj):
         return obj.code
 
@@ -72,6 +74,8 @@ class CityWidget(ReferenceWidget):
 
     def ambiguous_message(self, value):
         return f"“{value}” matches cities in several countries: write it as “{value}, XX”."
+
+    label_fields = ("name", "country__code")
 
     def label_of(self, obj):
         return f"{obj.name}, {obj.country.code}"
@@ -112,6 +116,8 @@ class ContactWidget(ReferenceWidget):
     def key_variants(self, value, row):
         return [value.strip().lower()]
 
+    label_fields = ("email",)
+
     def label_of(self, obj):
         return obj.email
 
@@ -143,6 +149,8 @@ class MayorWidget(ReferenceWidget):
         if key not in self.pending:
             self.pending[key] = PendingRecord(Mayor(full_name=value, name_key=key), value)
         return self.pending[key]
+
+    label_fields = ("full_name",)
 
     def label_of(self, obj):
         return obj.full_name

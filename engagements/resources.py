@@ -58,6 +58,8 @@ class EventWidget(ReferenceWidget):
     def ambiguous_message(self, value):
         return f"Several events are called “{value}”: fill in the “{EVENT_START_COLUMN}” column."
 
+    label_fields = ("name",)
+
     def label_of(self, obj):
         return obj.name
 

@@ -77,6 +77,8 @@ class PledgeWidget(ReferenceWidget):
     def ambiguous_message(self, value):
         return f"Several cities have a pledge “{value}”: fill in the “City” column."
 
+    label_fields = ("title",)
+
     def label_of(self, obj):
         return obj.title
 

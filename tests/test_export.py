@@ -170,3 +170,35 @@ def test_csv_export_streams(manager_client, brazil):
     CityFactory(country=brazil)
     response = manager_client.get(reverse("cities:city_list"), {"export": "csv"})
     assert response.streaming
+
+
+@pytest.mark.parametrize(
+    ("url_name", "entity"),
+    [
+        ("cities:city_list", "cities"),
+        ("cities:contact_list", "contacts"),
+        ("cities:mayor_list", "mayors"),
+        ("engagements:engagement_list", "engagements"),
+        ("engagements:ta_list", "ta-requests"),
+        ("engagements:event_list", "events"),
+        ("engagements:participation_list", "participations"),
+        ("pledges:pledge_list", "pledges"),
+    ],
+)
+def test_every_list_page_exports_its_rows_in_both_formats(manager_client, brazil, url_name, entity):
+    city = CityFactory(name="São Paulo", country=brazil)
+    contact = ContactFactory(city=city)
+    EngagementFactory(cities=[city], contacts=[contact])
+    TARequestFactory(city=city, requested_by=contact)
+    ParticipationFactory(city=city, contact=contact)
+    MayoralTermFactory(city=city)
+    PledgeUpdateFactory(pledge=PledgeFactory(city=city, event=EventFactory()))
+
+    page = manager_client.get(reverse(url_name))
+    assert b'data-testid="export-links"' in page.content
+    for fmt in ("csv", "xlsx"):
+        response = manager_client.get(reverse(url_name), {"export": fmt})
+        assert response.status_code == 200
+        rows = csv_rows(response) if fmt == "csv" else xlsx_rows(response)
+        assert rows[0] == get_resource(entity).get_export_headers()
+        assert len(rows) >= 2

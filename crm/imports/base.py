@@ -122,11 +122,33 @@ class CrmResource(resources.ModelResource):
     # --- export ------------------------------------------------------------------------------
 
     def export_queryset(self, queryset):
+        """The rows to export, loading only the columns the export writes.
+
+        A list page's own select_related/prefetch_related are replaced by the resource's, which
+        match the columns exported; loading fewer columns matters at 100,000 rows.
+        """
+        queryset = queryset.select_related(None).prefetch_related(None)
         if self.export_select_related:
             queryset = queryset.select_related(*self.export_select_related)
         if self.export_prefetch_related:
             queryset = queryset.prefetch_related(*self.export_prefetch_related)
-        return queryset
+        columns = self.export_columns()
+        return queryset.only(*columns) if columns else queryset
+
+    def export_columns(self):
+        """``only()`` paths for the export, or None when a widget cannot say what it reads."""
+        columns = []
+        for res_field in self.get_export_fields():
+            path, widget = res_field.attribute, res_field.widget
+            if isinstance(widget, ReferenceWidget):
+                if widget.multiple:
+                    continue  # many-to-many: prefetched
+                if widget.label_fields is None:
+                    return None
+                columns.extend(f"{path}__{name}" for name in widget.label_fields)
+            else:
+                columns.append(path)
+        return columns
 
     def queryset_for_list(self, queryset):
         """The rows to export for a list page's queryset (same model unless overridden)."""

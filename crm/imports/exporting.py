@@ -12,6 +12,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from .files import FORMULA_TRIGGERS
+from .widgets import EmailWidget, TextWidget
 
 CHUNK_SIZE = 2000
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -26,13 +27,32 @@ def neutralise(value):
     return value
 
 
+def _text(attribute):
+    def render(obj):
+        value = getattr(obj, attribute)
+        return "" if value is None else str(value)
+
+    return render
+
+
 def _renderers(resource):
-    """One callable per export column, resolved once rather than for every row."""
+    """One callable per export column, resolved once rather than for every row.
+
+    A plain text column skips the Field/widget indirection: at 100,000 rows × a dozen columns
+    the per-cell overhead is most of an export's time.
+    """
     renderers = []
     for res_field in resource.get_export_fields():
         name = resource.get_field_name(res_field)
         method = getattr(resource, res_field.get_dehydrate_method(name), None)
-        renderers.append(method if callable(method) else res_field.export)
+        if callable(method):
+            renderers.append(method)
+        elif type(res_field.widget) in (TextWidget, EmailWidget) and "__" not in (
+            res_field.attribute or "__"
+        ):
+            renderers.append(_text(res_field.attribute))
+        else:
+            renderers.append(res_field.export)
     return renderers
 
 

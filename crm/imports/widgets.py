@@ -172,6 +172,8 @@ class ReferenceWidget(widgets.Widget):
     AMBIGUOUS = object()
     noun = "record"
     multiple = False
+    #: The related columns ``label_of`` reads, so an export loads only those.
+    label_fields = None
 
     def __init__(self, required=False, multiple=None):
         super().__init__()
@@ -284,6 +286,8 @@ class UserWidget(ReferenceWidget):
         if is_blank(value) and self.default_to_importer and self.user is not None:
             return self.user.pk
         return super().clean(value, row, **kwargs)
+
+    label_fields = ("username",)
 
     def label_of(self, obj):
         return obj.username
