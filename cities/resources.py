@@ -3,6 +3,7 @@
 Columns, widgets and natural keys are declared here; crm.imports does the reading and writing.
 """
 
+from django.db.models.functions import Lower
 from import_export.fields import Field
 
 from crm.imports.base import CrmResource
@@ -304,8 +305,13 @@ class ContactResource(CrmResource):
         names = [key[1] for key in keys if key[0] == "name"]
         found = {}
         if emails:
-            for contact in Contact.objects.filter(email__in=emails):
-                found[("email", contact.email)] = contact
+            # Lower(): an address written in capitals by a bulk load still matches (and the
+            # unique constraint is on Lower("email") too).
+            matches = Contact.objects.annotate(email_lower=Lower("email")).filter(
+                email_lower__in=emails
+            )
+            for contact in matches:
+                found[("email", contact.email_lower)] = contact
         if names:
             for contact in Contact.objects.filter(name_key__in=names, email=""):
                 key = ("name", contact.name_key, contact.city_id)

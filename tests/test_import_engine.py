@@ -276,3 +276,12 @@ def test_cli_export_follows_the_extension(cities, tmp_path):
         call_command("export_data", "contacts", str(path))
         with path.open("rb") as fileobj:
             assert commit_file("contacts", fileobj).counts["skip"] == 1
+
+
+def test_contact_written_in_capitals_by_a_bulk_load_still_matches(cities):
+    Contact.objects.bulk_create([Contact(first_name="Ana", email="ANA@Example.org")])
+
+    report = commit_file("contacts", csv_file(CONTACTS))
+
+    assert report.counts["update"] == 1 and report.counts["create"] == 1
+    assert Contact.objects.count() == 2
