@@ -161,7 +161,7 @@ def reminders_reclaim_stale(*, now=None):
     ).update(status=Reminder.Status.PENDING, claim_token=None, enqueued_at=None)
 
 
-def reminders_mute(*, now=None):
+def reminders_mute():
     """Pending reminders of a rule their recipient muted: kept in the app, never emailed."""
     muted = 0
     for preference in NotificationPreference.objects.exclude(muted_rules=[]).only(
@@ -184,7 +184,7 @@ def reminders_due_for_delivery(*, now=None, mark_enqueued=True):
     """
     now = now or timezone.now()
     reclaimed = reminders_reclaim_stale(now=now)
-    muted = reminders_mute(now=now)
+    muted = reminders_mute()
     ready = (
         Reminder.objects.filter(status=Reminder.Status.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
