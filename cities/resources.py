@@ -96,11 +96,12 @@ class NamedWidget(ReferenceWidget):
         for pk, *names in self.model.objects.values_list("pk", *self.names):
             for name in names:
                 add_key(keys, fold(name), pk)
-            labels[pk] = names[0]
+            labels[pk] = next(name for name in [*names, str(pk)] if name)
         return keys, labels
 
     def label_of(self, obj):
-        return getattr(obj, self.names[0])
+        """The first of ``names`` that is filled in (a network's short name, else its name)."""
+        return next((value for value in (getattr(obj, n) for n in self.names) if value), "")
 
 
 class ContactWidget(ReferenceWidget):
@@ -201,7 +202,7 @@ class CityResource(CrmResource):
     networks = Field(
         attribute="networks",
         column_name="Networks",
-        widget=NamedWidget(CityNetwork, ("name", "short_name"), "city network"),
+        widget=NamedWidget(CityNetwork, ("short_name", "name"), "city network"),
     )
     tags = Field(attribute="tags", column_name="Tags", widget=NamedWidget(Tag, ("name",), "tag"))
     notes = Field(attribute="notes", column_name="Notes", widget=TextWidget())

@@ -285,3 +285,30 @@ def test_contact_written_in_capitals_by_a_bulk_load_still_matches(cities):
 
     assert report.counts["update"] == 1 and report.counts["create"] == 1
     assert Contact.objects.count() == 2
+
+
+def test_city_rows_match_known_aliases_and_rollback_restores_networks(cities):
+    from cities.models import City, CityNetwork
+
+    sao_paulo = cities["sao_paulo"]
+    uclg = CityNetwork.objects.get(short_name="UCLG")
+    sao_paulo.networks.set([uclg])
+    text = "Name,Country,Networks\nSampa,Brazil,C40; UCLG\n"
+
+    report, batch = import_file_now(entity="cities", fileobj=csv_file(text), filename="c.csv")
+
+    assert report.counts == {"create": 0, "update": 1, "skip": 0, "error": 0}
+    (row,) = report.rows
+    assert row.changes == [("Networks", "UCLG", "C40; UCLG")]
+    sao_paulo.refresh_from_db()
+    assert sao_paulo.name == "São Paulo"
+    assert sorted(str(n) for n in sao_paulo.networks.all()) == ["C40", "UCLG"]
+
+    import_batch_rollback(batch=batch)
+    assert [str(n) for n in City.objects.get(pk=sao_paulo.pk).networks.all()] == ["UCLG"]
+
+
+def test_contact_city_reference_by_alias(cities):
+    report = commit_file("contacts", csv_file("First name,Email,City\nAna,a@x.org,sampa\n"))
+    assert report.committed
+    assert Contact.objects.get().city == cities["sao_paulo"]
