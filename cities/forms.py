@@ -3,6 +3,7 @@
 import re
 
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
@@ -55,6 +56,31 @@ class CityForm(CrispyMixin, forms.ModelForm):
             "networks": forms.SelectMultiple(attrs={"data-picker": ""}),
             "tags": forms.SelectMultiple(attrs={"data-picker": ""}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        half = "col-12 col-md-6"
+        self.helper.layout = Layout(
+            Row(Column("name", css_class=half), Column("country", css_class=half)),
+            "aliases",
+            Row(
+                Column("status", css_class="col-12 col-md-4"),
+                Column("networks", css_class="col-12 col-md-8"),
+            ),
+            "tags",
+            Fieldset(
+                "Figures",
+                Row(
+                    Column("population", css_class=half), Column("population_year", css_class=half)
+                ),
+                Row(
+                    Column("migrant_population", css_class=half),
+                    Column("migrant_population_year", css_class=half),
+                ),
+                "figures_source",
+            ),
+            "notes",
+        )
 
 
 class ContactForm(CrispyMixin, forms.ModelForm):

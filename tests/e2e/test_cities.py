@@ -129,3 +129,35 @@ def test_leadership_board_in_a_real_browser(page, login, screenshot):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/cities/")
     screenshot("cities-list-phone")
+
+
+def test_create_a_city_with_pickers_and_a_clear_duplicate_message(page, login, screenshot):
+    colombia = CountryFactory(code="CO", name="Colombia", region="latin_america")
+    CityFactory(name="Medellín", country=colombia)
+    CityNetworkFactory(name="United Cities and Local Governments", short_name="UCLG")
+    login(PROGRAM_STAFF)
+
+    page.goto("/cities/new/")
+    page.fill("#id_name", "medellin")
+    page.click("#id_country-ts-control")
+    page.keyboard.type("colomb")
+    page.locator(".ts-dropdown .option", has_text="Colombia").click()
+    page.click("#id_networks-ts-control")
+    page.keyboard.type("UCLG")
+    page.locator(".ts-dropdown .option", has_text="UCLG").click()
+    page.fill("#id_population", "2600000")
+    page.fill("#id_migrant_population", "90000")
+    screenshot("city-form-filled")
+    page.locator("main button[type=submit]").click()
+
+    # Typed without the accent, the name still matches the city already recorded.
+    assert "Medellín (Colombia) is already recorded" in page.locator("#div_id_name").inner_text()
+    screenshot("city-form-duplicate")
+
+    page.fill("#id_name", "Cali")
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/cities/*/")
+    assert "Cali" in page.locator("h1").inner_text()
+    assert "UCLG" in page.locator("main").inner_text()
+    cali = City.objects.get(name="Cali")
+    assert cali.country == colombia and cali.migrant_population == 90000
