@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from crm.text import fold
-from crm.widgets import PickerSelect
+from crm.widgets import PickerSelect, PlainSelect
 
 from .models import BoardSeat, City, CityNetwork, Contact, Country, Mayor, MayoralTerm, Tag
 
@@ -47,7 +47,7 @@ class CityFilter(django_filters.FilterSet):
     country = django_filters.ModelChoiceFilter(
         queryset=Country.objects.all(),
         empty_label="Any country",
-        widget=forms.Select(attrs={"data-picker": ""}),
+        widget=PlainSelect(attrs={"data-picker": ""}),  # ~250 options: rendered in one pass
     )
     status = django_filters.MultipleChoiceFilter(
         choices=City.Status.choices,
