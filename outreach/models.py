@@ -36,6 +36,7 @@ class Reminder(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Emailed"
         MUTED = "muted", "Muted (not emailed)"
+        DONE = "done", "No longer due (not emailed)"
         FAILED = "failed", "Failed"
 
     rule = models.CharField(max_length=20, choices=Rule)

@@ -88,13 +88,16 @@ def reminders_create_due(*, today=None, batch_size=2000):
     insert itself ignores conflicts on the unique key (so two scans at once cannot double).
     """
     today = today or timezone.localdate()
+    started = timezone.now()
     created = 0
     content_types = {}
+    due_now = set()
     for rule_function in RULES.values():
         candidates = {}
         for due in rule_function(today):
             key = (due.rule, due.object_id, due.due_date, due.recipient_id)
             candidates.setdefault(key, due)
+        due_now.update(candidates)
         if not candidates:
             continue
         by_model = {}
@@ -129,7 +132,29 @@ def reminders_create_due(*, today=None, batch_size=2000):
             for start in range(0, len(new), batch_size):
                 Reminder.objects.bulk_create(new[start : start + batch_size], ignore_conflicts=True)
             created += len(new)
+    reminders_drop_no_longer_due(due_now=due_now, made_before=started)
     return created
+
+
+def reminders_drop_no_longer_due(*, due_now, made_before):
+    """Pending reminders whose rule no longer finds them due (the follow-up was done, the TA
+    request delivered, the seat renewed...) are not emailed: a digest waiting for tomorrow
+    morning must not remind anyone of work already finished. They stay in the app's list.
+
+    Only reminders made before this scan's rules ran are judged, so a reminder that a
+    concurrent scan made from newer data is never dropped by an older picture.
+    """
+    pending = Reminder.objects.filter(status=Reminder.Status.PENDING, created_at__lt=made_before)
+    stale = [
+        pk
+        for pk, *key in pending.values_list("pk", "rule", "object_id", "due_date", "recipient_id")
+        if tuple(key) not in due_now
+    ]
+    for start in range(0, len(stale), 2000):
+        Reminder.objects.filter(
+            pk__in=stale[start : start + 2000], status=Reminder.Status.PENDING
+        ).update(status=Reminder.Status.DONE)
+    return len(stale)
 
 
 # --- Preferences --------------------------------------------------------------------------

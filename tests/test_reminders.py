@@ -461,3 +461,24 @@ def test_failed_deliveries_queries_are_bounded(manager_client, django_assert_max
     assert response.context["paginator"].count == rows
     with django_assert_max_num_queries(10):
         manager_client.get(reverse("outreach:failed_deliveries"), {"kind": "campaign"})
+
+
+def test_a_reminder_no_longer_due_is_not_emailed_but_stays_listed():
+    owner = UserFactory(username="lucas")
+    NotificationPreference.objects.create(
+        user=owner, delivery="digest", time_zone="UTC", digest_hour=8
+    )
+    done = EngagementFactory(owner=owner, follow_up_date=TODAY, summary="Already handled")
+    EngagementFactory(owner=owner, follow_up_date=TODAY, summary="Still to do")
+    night = datetime.datetime(2026, 3, 10, 5, tzinfo=datetime.UTC)
+    reminders_run(now=night, today=TODAY)  # made before dawn, waiting for the 08:00 digest
+    done.follow_up_done = True
+    done.save()
+
+    morning = datetime.datetime(2026, 3, 10, 8, 5, tzinfo=datetime.UTC)
+    reminders_run(now=morning, today=TODAY)
+
+    [digest] = mail.outbox
+    assert "Still to do" in digest.body and "Already handled" not in digest.body
+    assert Reminder.objects.get(object_id=done.pk).status == Reminder.Status.DONE
+    assert Reminder.objects.filter(recipient=owner).count() == 2
