@@ -129,6 +129,12 @@ def test_leadership_board_in_a_real_browser(page, login, screenshot):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/cities/")
     screenshot("cities-list-phone")
+    page.goto("/cities/board/")
+    # On a phone the seat's end date stays on screen without scrolling sideways.
+    until = page.locator("[data-testid=seat-until]").first
+    box = until.bounding_box()
+    assert box["x"] + box["width"] <= 390
+    screenshot("board-phone")
 
 
 def test_create_a_city_with_pickers_and_a_clear_duplicate_message(page, login, screenshot):
