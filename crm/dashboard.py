@@ -15,6 +15,7 @@ The dashboard runs a fixed number of queries whatever the data size: aggregates 
 
 import datetime
 import io
+import logging
 import statistics
 import uuid
 from collections import defaultdict
@@ -45,6 +46,8 @@ from pledges.models import Framework, Pledge
 EngagementCities = Engagement.cities.through
 ContributionCities = PolicyContribution.cities.through
 PledgeFrameworks = Pledge.frameworks.through
+
+logger = logging.getLogger(__name__)
 
 BOARD_SEATS_ENDING_DAYS = 120
 UPCOMING_EVENTS = 6
@@ -808,7 +811,11 @@ def _cache():
 
 
 def data_changed(**kwargs):
-    _cache().set(VERSION_KEY, uuid.uuid4().hex, None)
+    # A cache outage must never block a save: the figures then refresh when entries expire.
+    try:
+        _cache().set(VERSION_KEY, uuid.uuid4().hex, None)
+    except Exception:
+        logger.warning("Dashboard cache unreachable: figures may lag for a few minutes.")
 
 
 def connect_invalidation():
@@ -836,14 +843,21 @@ def cached_dashboard(period, scope, today=None, refresh=False):
     if not seconds:
         return dashboard(period, scope, today)
     cache = _cache()
-    version = cache.get_or_set(VERSION_KEY, lambda: uuid.uuid4().hex, None)
-    network = scope.network.pk if scope.network else ""
-    key = f"dashboard:{version}:{today}:{period.start}:{period.end}:{scope.region}:{network}"
-    data = None if refresh else cache.get(key)
+    try:
+        version = cache.get_or_set(VERSION_KEY, lambda: uuid.uuid4().hex, None)
+        network = scope.network.pk if scope.network else ""
+        key = f"dashboard:{version}:{today}:{period.start}:{period.end}:{scope.region}:{network}"
+        data = None if refresh else cache.get(key)
+    except Exception:
+        logger.warning("Dashboard cache unreachable: computing the figures directly.")
+        return dashboard(period, scope, today)
     if data is None:
         data = dashboard(period, scope, today)
         data.cache_key = key
-        cache.set(key, data, seconds)
+        try:
+            cache.set(key, data, seconds)
+        except Exception:
+            data.cache_key = ""
     return data
 
 

@@ -436,6 +436,22 @@ def test_the_cached_page_shows_a_change_at_once(manager_client, world):
     assert _shown(refreshed, "ta_overdue") == overdue + 1
 
 
+def test_a_cache_outage_neither_blocks_saves_nor_the_dashboard(manager_client, world, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "dashboard": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        },
+    }
+    EngagementFactory(kind="dialogue", date=_today(), cities=[world["berlin"]])  # saved anyway
+
+    response = manager_client.get(DASHBOARD)
+    assert response.status_code == 200
+    assert response.context["data"].figures["dialogues"].value == 3
+
+
 # --- Export ---------------------------------------------------------------------------------
 
 
