@@ -296,3 +296,21 @@ def test_campaign_pages_queries_are_bounded(
     with django_assert_max_num_queries(12):
         response = manager_client.get(campaign.get_absolute_url())
     assert response.context["page_obj"].paginator.count == rows
+
+
+def test_a_recipient_left_sending_by_a_killed_worker_is_sent_once_by_the_next_scan(
+    manager_user,
+):
+    first, second = ContactFactory(), ContactFactory()
+    campaign = _campaign(manager_user)
+    campaign_send(campaign=campaign)
+    # A worker claimed the first recipient, then died before sending; an hour has passed.
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    CampaignRecipient.objects.filter(contact=first).update(status="sending", claimed_at=long_ago)
+    Campaign.objects.filter(pk=campaign.pk).update(next_batch_at=long_ago)
+
+    scan_reminders.delay()
+    scan_reminders.delay()
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([first.email, second.email])
+    assert set(CampaignRecipient.objects.values_list("status", flat=True)) == {"sent"}
