@@ -3,9 +3,11 @@
 import re
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from cities.models import Country
+from pledges.frameworks import ensure_frameworks
 from pledges.models import Framework, Pledge
 from pledges.services import pledge_add_update
 
@@ -41,6 +43,26 @@ def test_the_migration_seeds_the_call_the_23_gcm_objectives_and_gcr_areas():
     for area in ("Education", "Jobs and livelihoods", "Health", "Statelessness"):
         assert area in areas
     assert any(title.startswith("Durable solutions") for title in areas)
+
+
+def test_seeding_again_adds_only_what_is_missing_and_keeps_edits():
+    before = Framework.objects.count()
+    retitled = gcm(5)
+    retitled.title = "Regular pathways (retitled by an admin)"
+    retitled.save()
+    Framework.objects.filter(kind=Framework.Kind.GCR_AREA, title="Education").delete()
+
+    ensure_frameworks(Framework)
+
+    assert Framework.objects.count() == before
+    assert Framework.objects.filter(kind=Framework.Kind.GCR_AREA, title="Education").exists()
+    assert gcm(5).title == "Regular pathways (retitled by an admin)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frameworks_come_back_after_the_database_is_flushed():
+    call_command("flush", interactive=False, verbosity=0)
+    assert Framework.objects.filter(kind=Framework.Kind.GCM_OBJECTIVE).count() == 23
 
 
 def summary(client, **params):
