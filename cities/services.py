@@ -32,3 +32,13 @@ def mayoral_term_start(
     term.full_clean()
     term.save()
     return term
+
+
+@transaction.atomic
+def board_seat_save(*, seat):
+    """Save ``seat`` unless it overlaps another seat of the same mayor. The mayor's row is
+    locked first, so two people saving overlapping seats at once cannot both succeed."""
+    Mayor.objects.select_for_update().filter(pk=seat.mayor_id).first()
+    seat.full_clean()
+    seat.save()
+    return seat

@@ -31,7 +31,7 @@ from .forms import (
     MayorForm,
 )
 from .models import BoardSeat, City, CityNetwork, Contact, Mayor, MayoralTerm, Tag
-from .services import mayoral_term_start
+from .services import board_seat_save, mayoral_term_start
 
 # Board seats ending within this many days are highlighted.
 BOARD_SOON = timedelta(days=90)
@@ -420,7 +420,19 @@ class BoardView(ModelPermissionMixin, TemplateView):
         )
 
 
-class BoardSeatCreateView(RecordCreateView):
+class BoardSeatSaveMixin:
+    def form_valid(self, form):
+        try:
+            board_seat_save(seat=form.instance)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        self.object = form.instance
+        messages.success(self.request, self.get_success_message(form.cleaned_data))
+        return redirect(self.get_success_url())
+
+
+class BoardSeatCreateView(BoardSeatSaveMixin, RecordCreateView):
     model = BoardSeat
     form_class = BoardSeatForm
     success_message = "Board seat saved: %(object)s."
@@ -441,7 +453,7 @@ class BoardSeatCreateView(RecordCreateView):
         return reverse("cities:board") + f"?on={self.object.start_date:%Y-%m-%d}"
 
 
-class BoardSeatUpdateView(RecordUpdateView):
+class BoardSeatUpdateView(BoardSeatSaveMixin, RecordUpdateView):
     model = BoardSeat
     form_class = BoardSeatForm
     success_message = "Board seat saved: %(object)s."

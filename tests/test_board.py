@@ -376,3 +376,15 @@ def _city_page_queries(client, terms, contacts):
 
 def test_city_page_query_count_does_not_grow_with_contacts_and_terms(staff_client):
     assert _city_page_queries(staff_client, 1, 1) == _city_page_queries(staff_client, 10, 30)
+
+
+def test_the_seat_service_refuses_an_overlap_and_saves_nothing():
+    from cities.services import board_seat_save
+
+    seat = BoardSeatFactory(start_date=D(2025, 1, 1), end_date=D(2027, 1, 1))
+    twin = BoardSeat(mayor=seat.mayor, start_date=D(2026, 1, 1), end_date=D(2028, 1, 1))
+    with pytest.raises(ValidationError, match="already holds a seat in that period"):
+        board_seat_save(seat=twin)
+    assert BoardSeat.objects.count() == 1
+    renewal = BoardSeat(mayor=seat.mayor, start_date=D(2027, 1, 2), end_date=D(2029, 1, 2))
+    assert board_seat_save(seat=renewal).pk is not None
