@@ -7,7 +7,7 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
-from crm.widgets import PickerSelect
+from crm.widgets import PickerSelect, PlainSelect
 
 from .models import BoardSeat, City, Contact, Mayor, MayoralTerm
 
@@ -52,7 +52,7 @@ class CityForm(CrispyMixin, forms.ModelForm):
             "aliases": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 4}),
             # Small lists: a searchable box over the rendered options (no JSON endpoint needed).
-            "country": forms.Select(attrs={"data-picker": ""}),
+            "country": PlainSelect(attrs={"data-picker": ""}),  # ~250 options, one pass
             "networks": forms.SelectMultiple(attrs={"data-picker": ""}),
             "tags": forms.SelectMultiple(attrs={"data-picker": ""}),
         }
