@@ -70,10 +70,21 @@ def object_from_query(request, model, param):
 
 
 class NextMixin:
-    """Forms started from another page (a city, an event) go back there when saved."""
+    """Forms started from another page go back there when saved: to ``?next=`` when given,
+    else to the record named by a pre-fill parameter (``?city=``, ``?event=``) listed in
+    ``return_to``, else to the saved record."""
+
+    return_to = ()
 
     def get_success_url(self):
-        return next_url(self.request, super().get_success_url())
+        default = super().get_success_url()
+        for param in self.return_to:
+            model = self.model._meta.get_field(param).related_model
+            record = object_from_query(self.request, model, param)
+            if record is not None:
+                default = record.get_absolute_url()
+                break
+        return next_url(self.request, default)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -111,6 +122,11 @@ class EngagementCreateView(NextMixin, RecordCreateView):
         if city is not None:
             initial["cities"] = [city.pk]
         return initial
+
+    def get_success_url(self):
+        city = object_from_query(self.request, City, "city")
+        default = city.get_absolute_url() if city else self.object.get_absolute_url()
+        return next_url(self.request, default)
 
 
 class EngagementUpdateView(NextMixin, RecordUpdateView):
@@ -234,6 +250,7 @@ class TADetailView(RecordDetailView):
 class TACreateView(NextMixin, RecordCreateView):
     model = TARequest
     form_class = TARequestForm
+    return_to = ("city",)
 
     def get_initial(self):
         initial = {"owner": self.request.user.pk}
@@ -340,6 +357,7 @@ class ParticipationCreateView(NextMixin, RecordCreateView):
 
     model = Participation
     form_class = ParticipationForm
+    return_to = ("event", "city")
 
     def get_initial(self):
         initial = {"owner": self.request.user.pk}
