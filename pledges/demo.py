@@ -351,6 +351,11 @@ def seed(*, scale, stdout):
             },
         )
         if not is_new:
+            # The event may have been added by a later engagements demo run.
+            if pledge.event_id is None and event is not None:
+                pledge.event = _event(event)
+                if pledge.event:
+                    pledge.save(update_fields=["event", "updated_at"])
             continue
         created += 1
         pledge.frameworks.set(_frameworks(frameworks))

@@ -551,3 +551,40 @@ def test_city_section_links_to_all_pledges_when_there_are_many(staff_user):
     html = render_city_section(city, staff_user)
     assert html.count('class="list-group-item"') == 10
     assert f"All 12 pledges of {city.name}" in html
+
+
+# --- Demo data -------------------------------------------------------------------------------
+
+
+def test_demo_pledges_are_a_realistic_mix_and_seeding_again_adds_nothing():
+    import io
+
+    from cities import demo as cities_demo
+    from engagements.models import Process
+    from pledges import demo as pledges_demo
+    from pledges.selectors import stalled_q
+
+    for username in ("amina", "lucas", "sofia", "priya", "jon"):
+        UserFactory(username=username)
+    cities_demo.seed(scale=0, stdout=io.StringIO())
+    imrf = EventFactory(
+        name="International Migration Review Forum 2022",
+        process=Process.IMRF,
+        start_date=datetime.date(2022, 5, 17),
+    )
+    pledges_demo.seed(scale=0, stdout=io.StringIO())
+
+    pledges = Pledge.objects.all()
+    assert pledges.count() >= 15
+    at_imrf = pledges.filter(event=imrf)
+    assert at_imrf.count() >= 8
+    assert not at_imrf.exclude(frameworks__kind=Framework.Kind.CALL_TO_LOCAL_ACTION).exists()
+    statuses = set(pledges.values_list("status", flat=True))
+    assert {"achieved", "in_progress", "announced", "stalled", "withdrawn"} <= statuses
+    assert pledges.filter(stalled_q()).count() >= 3
+    assert pledges.exclude(stalled_q()).filter(status="in_progress").count() >= 3
+    assert not pledges.filter(owner=None).exists()
+
+    counts = (pledges.count(), PledgeUpdate.objects.count())
+    pledges_demo.seed(scale=0, stdout=io.StringIO())
+    assert (Pledge.objects.count(), PledgeUpdate.objects.count()) == counts
