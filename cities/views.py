@@ -153,6 +153,7 @@ class CityListView(RecordListView):
 
 class CityDetailView(RecordDetailView):
     model = City
+    contacts_shown = 12  # focal points first; the rest are one click away in the contact list
 
     def get_queryset(self):
         return City.objects.select_related("country").prefetch_related("networks", "tags")
@@ -166,13 +167,15 @@ class CityDetailView(RecordDetailView):
         if current:
             seat = BoardSeat.objects.on(today).filter(mayor=current.mayor_id).first()
         contacts = city.contacts.order_by("-is_focal_point", "last_name", "first_name", "pk")
+        shown = list(contacts[: self.contacts_shown + 1])
         user = self.request.user
         context = super().get_context_data(
             current_term=current,
             past_terms=[term for term in terms if not term.is_current],
             board_seat=seat,
             seat_ends_soon=seat is not None and seat.end_date <= today + BOARD_SOON,
-            contacts=list(contacts),
+            contacts=shown[: self.contacts_shown],
+            contacts_count=contacts.count() if len(shown) > self.contacts_shown else len(shown),
             log_engagement_url=user.has_perm("engagements.add_engagement")
             and _optional_url("engagements:engagement_create", f"?city={city.pk}"),
             can_delete=user.has_perm("cities.delete_city"),

@@ -370,12 +370,12 @@ def _city_page_queries(client, terms, contacts):
     client.get(city.get_absolute_url())  # warm caches (permissions, session)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(city.get_absolute_url())
-    assert len(response.context["contacts"]) == contacts
+    assert response.context["contacts_count"] == contacts
     return len(queries)
 
 
 def test_city_page_query_count_does_not_grow_with_contacts_and_terms(staff_client):
-    assert _city_page_queries(staff_client, 1, 1) == _city_page_queries(staff_client, 10, 30)
+    assert _city_page_queries(staff_client, 1, 13) == _city_page_queries(staff_client, 10, 40)
 
 
 def test_the_seat_service_refuses_an_overlap_and_saves_nothing():

@@ -413,3 +413,16 @@ def test_pickers_need_the_view_permission(client):
     client.force_login(UserFactory())  # logged in, no role
     for name in ["cities:city_picker", "cities:contact_picker", "cities:mayor_picker"]:
         assert client.get(reverse(name), {"q": "a"}).status_code == 403
+
+
+def test_city_page_shows_the_first_contacts_and_links_to_all(staff_client):
+    city = CityFactory()
+    ContactFactory(city=city, first_name="Zoe", last_name="Zulu", is_focal_point=True)
+    for n in range(14):
+        ContactFactory(city=city, first_name="Person", last_name=f"{n:02}")
+    response = staff_client.get(city.get_absolute_url())
+    shown = response.context["contacts"]
+    assert len(shown) == 12 and shown[0].full_name == "Zoe Zulu"
+    html = response.content.decode()
+    assert "See all 15 contacts" in html
+    assert f"{reverse('cities:contact_list')}?city={city.pk}" in html
