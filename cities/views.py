@@ -132,11 +132,12 @@ def _readable_m2m_history(history):
         return ", ".join(sorted(str(found.get(r.get(key), "?")) for r in rows or [])) or None
 
     for entry in history:
-        entry.changes = [
-            (label, as_text(label, old), as_text(label, new)) if label in names else change
-            for change in entry.changes
-            for label, old, new in [change]
-        ]
+        readable = []
+        for label, old, new in entry.changes:
+            if label in lookups:
+                old, new = as_text(label, old), as_text(label, new)
+            readable.append((label, old, new))
+        entry.changes = readable
     return history
 
 
