@@ -104,9 +104,12 @@ class PledgeDetailView(RecordDetailView):
         pledge = self.object
         updates = list(pledge.updates.select_related("author").order_by("date", "pk"))
         context["updates"] = updates[::-1]  # newest first in the table
+        # The line starts at 0 % on the day the pledge was announced.
+        points = [(pledge.announced_on, 0)] if updates and pledge.announced_on else []
+        points += [(u.date, u.percent) for u in updates]
         context["chart"] = {
-            "labels": [u.date.isoformat() for u in updates],
-            "values": [u.percent for u in updates],
+            "labels": [day.isoformat() for day, _percent in points],
+            "values": [percent for _day, percent in points],
         }
         context["frameworks"] = pledge.frameworks.order_by("kind", "number", "title")
         user = self.request.user

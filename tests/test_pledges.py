@@ -339,7 +339,8 @@ def test_detail_page_shows_frameworks_event_and_update_history(staff_client):
     assert "International Migration Review Forum 2022" in html
     assert "GCM 16: Inclusion and social cohesion" in html
     assert html.index("Council approved the plan.") < html.index("Plan drafted.")
-    assert '"values": [25, 50]' in html  # the progress-over-time chart, oldest first
+    # The progress-over-time chart: from 0 % when announced, then each update, oldest first.
+    assert '"values": [0, 25, 50]' in html
 
 
 def test_history_names_frameworks_and_owners_not_ids(staff_client):
