@@ -54,7 +54,7 @@ class PledgeFilter(filters.FilterSet):
         queryset=User.objects.filter(is_active=True).order_by("first_name", "username")
     )
     stalled = filters.BooleanFilter(
-        label="Stalled (no update in 6 months)", method="by_stalled", widget=yes_no_widget()
+        label="No update in 6 months", method="by_stalled", widget=yes_no_widget()
     )
     announced_on = filters.DateFromToRangeFilter(
         label="Announced", widget=DateRangeWidget(attrs={"type": "date"})
