@@ -18,6 +18,7 @@ from crm.imports.widgets import (
     ReferenceWidget,
     TextWidget,
     add_key,
+    cached_fold,
     is_blank,
 )
 from crm.text import fold
@@ -69,8 +70,8 @@ class CityWidget(ReferenceWidget):
         variants = []
         if "," in value:
             name, country = value.rsplit(",", 1)
-            variants.append(f"{fold(name)}|{fold(country)}")
-        variants.append(fold(value))
+            variants.append(f"{cached_fold(name)}|{cached_fold(country)}")
+        variants.append(cached_fold(value))
         return variants
 
     def ambiguous_message(self, value):

@@ -8,6 +8,7 @@ engine calls it once per import. An unknown name raises ``ValueError`` naming th
 
 import datetime
 import difflib
+import functools
 import re
 
 from import_export import widgets
@@ -15,6 +16,9 @@ from import_export import widgets
 from crm.text import fold
 
 MULTI_SEPARATOR = ";"
+
+# References repeat down a column ("São Paulo, BR" on a thousand rows): fold each text once.
+cached_fold = functools.lru_cache(maxsize=65_536)(fold)
 
 
 def closest(value, candidates):
@@ -193,7 +197,7 @@ class ReferenceWidget(widgets.Widget):
         return str(obj)
 
     def key_variants(self, value, row):
-        return [fold(value)]
+        return [cached_fold(value)]
 
     def resolve_one(self, value, row):
         if self.keys is None:
