@@ -206,3 +206,18 @@ def test_history_of_a_contact_edit_is_on_its_page(staff_client, staff_user):
     html = staff_client.get(contact.get_absolute_url()).content.decode()
     assert "Deputy Mayor" in html and '<del class="text-body-secondary">Advisor</del>' in html
     assert str(staff_user) in html
+
+
+def test_contact_list_counts_sorts_and_pages_with_the_filters_kept(staff_client):
+    city = CityFactory(name="Lima")
+    for n in range(27):
+        ContactFactory(city=city, first_name="Focal", last_name=f"{n:02}", is_focal_point=True)
+    ContactFactory(city=city, first_name="Not", last_name="Focal")
+    url = reverse("cities:contact_list")
+    response = staff_client.get(url, {"focal_point": "true", "o": "-name"})
+    html = response.content.decode()
+    assert "27 results" in html
+    assert response.context["object_list"][0].last_name == "26"
+    assert "?focal_point=true&amp;o=-name&amp;page=2" in html
+    second = staff_client.get(url, {"focal_point": "true", "o": "-name", "page": 2})
+    assert [c.last_name for c in second.context["object_list"]] == ["01", "00"]
