@@ -1,4 +1,5 @@
 import datetime
+import io
 import re
 
 import pytest
@@ -6,9 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cities import demo as cities_demo
 from cities.models import Country
+from crm import demo as crm_demo
 from crm.roles import MANAGER, PROGRAM_STAFF
-from engagements.models import Engagement
+from engagements import demo
+from engagements.models import Engagement, Event, PolicyOutcome, TARequest
+from engagements.selectors import my_work
 
 from .conftest import user_with_role
 from .factories import (
@@ -344,3 +349,21 @@ def test_engagement_detail_queries_do_not_grow_with_cities_and_contacts(staff_cl
         _queries(staff_client, few.get_absolute_url())[0]
         == _queries(staff_client, many.get_absolute_url())[0]
     )
+
+
+# --- Demo data ----------------------------------------------------------------------------------
+
+
+def test_demo_covers_the_app_and_is_idempotent():
+    out = io.StringIO()
+    for module in (crm_demo, cities_demo, demo):
+        module.seed(scale=0, stdout=out)
+    counts = (Engagement.objects.count(), TARequest.objects.count(), Event.objects.count())
+    demo.seed(scale=0, stdout=out)
+    assert (Engagement.objects.count(), TARequest.objects.count(), Event.objects.count()) == counts
+    assert counts[0] == 60
+    assert set(TARequest.objects.values_list("status", flat=True)) == set(TARequest.Status.values)
+    assert Event.objects.filter(name="International Migration Review Forum 2022").exists()
+    assert PolicyOutcome.objects.filter(title__contains="Secretary-General").exists()
+    work = my_work(UserFactory(username="amina"))
+    assert work.overdue and work.due_week and work.ta_requests and work.participations
