@@ -1044,15 +1044,12 @@ def dashboard_workbook(data):
         ws.column_dimensions["A"].width = 34
         return ws
 
-    sheet(
-        "Figures",
-        ["Block", "Figure", "This period", "Previous period", "Change", "Note"],
-        [
-            [block.title, f.label, f.value, f.previous, f.change, f.help]
-            for block in data.blocks
-            for f in block.figures
-        ],
-    )
+    for block in data.blocks:
+        sheet(
+            block.title,
+            ["Figure", "This period", "Previous period", "Change", "Note"],
+            [[f.label, f.value, f.previous, f.change, f.help] for f in block.figures],
+        )
     by_month = data.by_month
     sheet(
         "Engagements by month",

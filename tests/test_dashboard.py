@@ -465,7 +465,10 @@ def test_export_has_one_sheet_per_block_with_the_figures(manager_client, world):
     assert f"mmc-dashboard-{year}-01-01-to-{year}-12-31.xlsx" in response["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == [
-        "Figures",
+        "Network",
+        "Global advocacy",
+        "Pledges",
+        "Technical assistance",
         "Engagements by month",
         "Engagements by region",
         "Pledges by framework",
@@ -475,7 +478,13 @@ def test_export_has_one_sheet_per_block_with_the_figures(manager_client, world):
         "Board seats ending",
         "Upcoming events",
     ]
-    rows = {row[1]: row[2:4] for row in workbook["Figures"].iter_rows(min_row=6, values_only=True)}
+    rows = {
+        row[0]: row[1:3]
+        for name in ("Network", "Global advocacy", "Pledges", "Technical assistance")
+        for row in workbook[name].iter_rows(min_row=6, values_only=True)
+    }
+    assert rows["Cities engaged"] == (3, 1)
+    assert rows["Pledges made"] == (2, 1)
     assert rows["Global dialogues"] == (2, 1)
     assert rows["Multilateral processes accessed"] == (2, 1)
     assert rows["Median days to deliver"] == (20, None)
