@@ -50,7 +50,11 @@ class EngagementForm(CrispyModelForm):
         "contacts",
         "summary",
         "outcome",
-        row("follow_up_date", "follow_up_done"),
+        Row(
+            Column("follow_up_date", css_class="col-12 col-md"),
+            # Level with the date box rather than with its label.
+            Column("follow_up_done", css_class="col-12 col-md align-self-center"),
+        ),
     )
 
     class Meta:
@@ -73,7 +77,11 @@ class EngagementForm(CrispyModelForm):
             "contacts": PickerSelectMultiple(url_name="cities:contact_picker"),
             "outcome": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"summary": "What happened", "follow_up_done": "Follow-up done"}
+        labels = {
+            "summary": "What happened",
+            "follow_up_date": "Follow-up",
+            "follow_up_done": "Follow-up done",
+        }
         help_texts = {
             "cities": "Type to search; add as many cities as took part.",
             "follow_up_date": "When you want to be reminded to follow up (optional).",
