@@ -75,12 +75,14 @@ def bench_database(label, url, workdir):
     run_worker("setup", url, workdir)
     ours = run_worker("import", url, workdir, "ours")
     lib = run_worker("import", url, workdir, "library")
-    print(f"\n{label}: {CONTACTS:,} contacts with city references", flush=True)
+    print(f"\n{label}: {CONTACTS:,} contacts with city references")
     for kind, goal in (("new", 2000), ("update", 1000)):
         ratio = ours[kind] / lib[kind]
         print(
             f"  commit {kind:<6}: {ours[kind]:>8,.0f} rows/s (goal ≥ {goal:,})   "
-            f"library default: {lib[kind]:>6,.0f} rows/s   ratio {ratio:.1f}× (goal ≥ 4×)"
+            f"library default: {lib[kind]:>6,.0f} rows/s   ratio {ratio:.1f}× (goal ≥ 4×)   "
+            f"[per CPU-second of this process: {ours[kind + '_cpu']:,.0f} vs "
+            f"{lib[kind + '_cpu']:,.0f}]"
         )
     print(
         f"  re-import of the same file: {ours['skipped']:,} unchanged, {ours['created_again']} created"
@@ -94,6 +96,9 @@ def bench_database(label, url, workdir):
 
 
 def main():
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs, load average {load}: wall-clock figures fall with load.")
     with tempfile.TemporaryDirectory(prefix="crm-bench-imports-") as tmp:
         tmp = Path(tmp)
         sqlite_dir = tmp / "sqlite"
@@ -368,7 +373,7 @@ def worker(task, workdir, *args):
         "write-xlsx": worker_write_xlsx,
         "xlsx-import": worker_xlsx_import,
     }
-    print(json.dumps(tasks[task](workdir, *args)), flush=True)
+    print(json.dumps(tasks[task](workdir, *args)))
 
 
 if __name__ == "__main__":

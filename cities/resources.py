@@ -82,6 +82,10 @@ class CityWidget(ReferenceWidget):
     def label_of(self, obj):
         return f"{obj.name}, {obj.country.code}"
 
+    def label_from_values(self, values):
+        name, code = values
+        return "" if name is None else f"{name}, {code}"
+
 
 class NamedWidget(ReferenceWidget):
     """Many-to-many by name: networks (name or short name), tags."""

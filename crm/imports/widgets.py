@@ -196,6 +196,10 @@ class ReferenceWidget(widgets.Widget):
     def label_of(self, obj):
         return str(obj)
 
+    def label_from_values(self, values):
+        """The export label from the ``label_fields`` values (an export without instances)."""
+        return "" if values[0] is None else str(values[0])
+
     def key_variants(self, value, row):
         return [cached_fold(value)]
 
