@@ -3,8 +3,9 @@
 Why not the library's ``import_data``: it loads and saves row by row (a few hundred rows a
 second) and resolves every reference with its own query. Here a file is read in chunks; each
 chunk's existing records come from one query, references from maps loaded once, and writes go
-through ``bulk_create_with_history`` / ``bulk_update_with_history`` so history is still kept.
-The resources (each app's ``resources.py``) still say what every column is and how it is read.
+through ``crm.imports.bulk`` (batched inserts/updates that also write the simple-history rows,
+user and change reason included). The resources (each app's ``resources.py``) still say what
+every column is and how it is read.
 
 The preview and the commit run the same code; the commit writes inside one transaction and
 rolls everything back if any row is in error.
