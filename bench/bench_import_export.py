@@ -232,9 +232,10 @@ def worker_import(workdir, which):
 
         for kind, name in (("new", "new.csv"), ("update", "update.csv")):
             with (workdir / name).open("rb") as fileobj:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 report = commit_file("contacts", fileobj)
                 elapsed = time.perf_counter() - start
+                result[f"{kind}_cpu"] = CONTACTS / (time.process_time() - cpu)
             assert (
                 report.committed
                 and report.counts["create" if kind == "new" else "update"] == CONTACTS
@@ -271,9 +272,10 @@ def worker_import(workdir, which):
 
         for kind, name in (("new", "new.csv"), ("update", "update.csv")):
             dataset = plain_library_dataset(workdir / name)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             outcome = PlainContactResource().import_data(dataset, dry_run=False)
             elapsed = time.perf_counter() - start
+            result[f"{kind}_cpu"] = CONTACTS / (time.process_time() - cpu)
             assert not outcome.has_errors() and not outcome.has_validation_errors()
             result[kind] = CONTACTS / elapsed
     assert Contact.objects.count() == CONTACTS
