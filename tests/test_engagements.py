@@ -106,6 +106,22 @@ def test_logging_an_engagement_from_a_city_page_returns_there(staff_client, staf
     assert engagement.follow_up_date == days(2)
 
 
+def test_logging_from_the_city_page_button_returns_to_the_city(staff_client, staff_user):
+    # The city page's button passes only ?city=; saving goes back to that city.
+    city = CityFactory()
+    response = staff_client.post(
+        reverse("engagements:engagement_create") + f"?city={city.pk}",
+        {
+            "date": "2026-03-10",
+            "kind": "meeting",
+            "owner": staff_user.pk,
+            "cities": [city.pk],
+            "summary": "Met the focal point",
+        },
+    )
+    assert response["Location"] == city.get_absolute_url()
+
+
 def test_an_offsite_next_is_not_followed(staff_client, staff_user):
     city = CityFactory()
     response = staff_client.post(
