@@ -20,6 +20,7 @@ from crm.models import User
 from crm.roles import MANAGER
 from engagements.models import Engagement, Event, Participation, TARequest
 from pledges.models import Pledge
+from pledges.selectors import stalled_q
 
 from .models import Rule
 
@@ -102,14 +103,10 @@ def ta_requests_due(today):
 def pledges_to_check_in(today):
     """A live pledge with no progress update for six months → its owner, for a check-in."""
     stale_days = settings.REMINDER_PLEDGE_STALE_DAYS
+    # The same definition as the pledge list's "stalled" filter, so the two always agree.
     rows = (
-        Pledge.objects.filter(
-            status__in=[Pledge.Status.ANNOUNCED, Pledge.Status.IN_PROGRESS, Pledge.Status.STALLED],
-            owner__isnull=False,
-            owner__is_active=True,
-        )
+        Pledge.objects.filter(stalled_q(today), owner__isnull=False, owner__is_active=True)
         .annotate(last_activity=Coalesce(F("last_update_on"), F("announced_on")))
-        .filter(last_activity__lte=today - timedelta(days=stale_days))
         .values_list("pk", "last_activity", "owner_id", "title", "city__name")
     )
     for pk, last_activity, owner_id, title, city in rows:
