@@ -535,3 +535,14 @@ def test_plain_select_writes_every_option_escaped_and_keeps_the_choice(manager_c
     assert f'<option value="{chosen.pk}" selected>Germany</option>' in select
     assert "Côte d&#x27;Ivoire" in select
     assert select.count("<option") == Country.objects.count() + 1  # and "Any country"
+
+
+def test_an_import_shows_on_the_cached_dashboard_at_once(manager_client, world):
+    from crm.imports.engine import commit_file
+
+    before = _shown(manager_client.get(DASHBOARD).content.decode(), "partner_cities")
+    csv = io.BytesIO("Name,Country,Status\nCuritiba,BR,Partner\n".encode())
+    assert commit_file("cities", csv).committed
+
+    after = _shown(manager_client.get(DASHBOARD).content.decode(), "partner_cities")
+    assert after == before + 1

@@ -13,6 +13,7 @@ from django.db.models import Max, ProtectedError
 from django.utils import timezone
 from simple_history.utils import get_history_model_for_model
 
+from crm.dashboard import data_changed as dashboard_data_changed
 from crm.models import ImportBatch
 
 from .base import get_resource
@@ -190,6 +191,8 @@ def import_batch_rollback(*, batch, user=None):
         batch.rolled_back_at = timezone.now()
         batch.rolled_back_by = user
         batch.save()
+    # Restores are bulk writes that send no save signals: the dashboard's figures are stale.
+    dashboard_data_changed()
     return batch
 
 

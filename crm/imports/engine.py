@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from crm.dashboard import data_changed as dashboard_data_changed
 from crm.text import fold
 
 from .base import ENTITIES, entity_label, get_resource
@@ -612,6 +613,8 @@ def commit_file(entity, fileobj, *, date_order="iso", user=None, reason="Import"
         report.created_ids, report.before_images = {}, {}
         return report
     report.committed = True
+    # Bulk writes send no save signals: tell the dashboard its cached figures are stale.
+    dashboard_data_changed()
     return report
 
 
