@@ -312,3 +312,22 @@ def test_contact_city_reference_by_alias(cities):
     report = commit_file("contacts", csv_file("First name,Email,City\nAna,a@x.org,sampa\n"))
     assert report.committed
     assert Contact.objects.get().city == cities["sao_paulo"]
+
+
+def test_an_imported_update_shows_on_the_record_history_like_an_edit(cities):
+    from crm.history import history_entries
+
+    user = UserFactory(username="importer")
+    import_file_now(entity="contacts", fileobj=csv_file(CONTACTS), filename="a.csv", user=user)
+    import_file_now(
+        entity="contacts",
+        fileobj=csv_file(CONTACTS.replace("+55 1", "+55 2")),
+        filename="b.csv",
+        user=user,
+    )
+
+    ana = Contact.objects.get(email="ana@example.org")
+    changed, created = history_entries(ana)
+    assert (changed.action, changed.who, created.action) == ("changed", user, "created")
+    assert changed.changes == [("Phone", "+55 1", "+55 2")]
+    assert ana.updated_at > ana.created_at  # auto_now kept moving, as save() would
