@@ -30,7 +30,7 @@ from .forms import (
     MayoralTermStartForm,
     MayorForm,
 )
-from .models import BoardSeat, City, CityNetwork, Contact, Mayor, MayoralTerm, Tag
+from .models import BoardSeat, City, Contact, Mayor, MayoralTerm
 from .services import board_seat_save, mayoral_term_start
 
 # Board seats ending within this many days are highlighted.
@@ -109,38 +109,6 @@ def _optional_url(name, query=""):
         return None
 
 
-def _readable_m2m_history(history):
-    """simple-history reports a change of networks or tags as lists of link rows
-    ({"city": 1, "citynetwork": 12}); show the names instead."""
-    lookups = {"Networks": (CityNetwork, "citynetwork"), "Tags": (Tag, "tag")}
-    wanted = {label: set() for label in lookups}
-    for entry in history:
-        for label, old, new in entry.changes:
-            if label in lookups:
-                key = lookups[label][1]
-                for rows in (old, new):
-                    wanted[label].update(r.get(key) for r in rows or [] if isinstance(r, dict))
-    names = {
-        label: model.objects.in_bulk([pk for pk in wanted[label] if pk])
-        for label, (model, _key) in lookups.items()
-        if wanted[label]
-    }
-
-    def as_text(label, rows):
-        key = lookups[label][1]
-        found = names.get(label, {})
-        return ", ".join(sorted(str(found.get(r.get(key), "?")) for r in rows or [])) or None
-
-    for entry in history:
-        readable = []
-        for label, old, new in entry.changes:
-            if label in lookups:
-                old, new = as_text(label, old), as_text(label, new)
-            readable.append((label, old, new))
-        entry.changes = readable
-    return history
-
-
 # --- Cities -------------------------------------------------------------------------------
 
 
@@ -182,7 +150,6 @@ class CityDetailView(RecordDetailView):
             can_delete=user.has_perm("cities.delete_city"),
             **kwargs,
         )
-        _readable_m2m_history(context["history"])
         return context
 
 

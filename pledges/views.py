@@ -1,12 +1,9 @@
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
-from django.utils.formats import date_format
 from django.views.generic import CreateView, TemplateView
 
 from cities.models import City
@@ -18,8 +15,6 @@ from crm.generic import (
     RecordListView,
     RecordUpdateView,
 )
-from crm.models import User
-from engagements.models import Event
 
 from .filters import FrameworkSummaryFilter, PledgeFilter, PledgeFrameworks
 from .forms import PledgeForm, PledgeUpdateForm
@@ -50,48 +45,6 @@ class PledgeListView(RecordListView):
         return context
 
 
-def _readable_history(history):
-    """simple-history reports raw values (status codes, ids, link rows for frameworks); show
-    what a person recognises. Names are fetched in one query per kind of reference."""
-    references = {"City": City, "Event": Event, "Owner": User, "Frameworks": Framework}
-    wanted = {label: set() for label in references}
-
-    def ids(label, value):
-        if label == "Frameworks":
-            return [row.get("framework") for row in value or [] if isinstance(row, dict)]
-        return [value] if value else []
-
-    for entry in history:
-        for label, old, new in entry.changes:
-            if label in wanted:
-                wanted[label].update(ids(label, old) + ids(label, new))
-    names = {
-        label: references[label].objects.in_bulk([pk for pk in wanted[label] if pk])
-        for label in references
-        if wanted[label]
-    }
-    statuses = dict(Pledge.Status.choices)
-
-    def as_text(label, value):
-        if label == "Status":
-            return statuses.get(value, value)
-        if label == "Progress percent" and value is not None:
-            return f"{value} %"  # also keeps 0 % from showing as blank
-        if isinstance(value, datetime.date):
-            return date_format(value, "j M Y")
-        if label in names:
-            found = names[label]
-            text = ", ".join(str(found.get(pk, "?")) for pk in ids(label, value))
-            return text or None
-        return value
-
-    for entry in history:
-        entry.changes = [
-            (label, as_text(label, old), as_text(label, new)) for label, old, new in entry.changes
-        ]
-    return history
-
-
 class PledgeDetailView(RecordDetailView):
     model = Pledge
 
@@ -100,7 +53,6 @@ class PledgeDetailView(RecordDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        _readable_history(context["history"])
         pledge = self.object
         updates = list(pledge.updates.select_related("author").order_by("date", "pk"))
         context["updates"] = updates[::-1]  # newest first in the table

@@ -541,7 +541,7 @@ def test_an_import_shows_on_the_cached_dashboard_at_once(manager_client, world):
     from crm.imports.engine import commit_file
 
     before = _shown(manager_client.get(DASHBOARD).content.decode(), "partner_cities")
-    csv = io.BytesIO("Name,Country,Status\nCuritiba,BR,Partner\n".encode())
+    csv = io.BytesIO(b"Name,Country,Status\nCuritiba,BR,Partner\n")
     assert commit_file("cities", csv).committed
 
     after = _shown(manager_client.get(DASHBOARD).content.decode(), "partner_cities")
