@@ -78,6 +78,13 @@ class RecordListView(ModelPermissionMixin, FilterView):
             return self.paginate_by
         return per_page if per_page in PAGE_SIZES else self.paginate_by
 
+    def paginate_queryset(self, queryset, page_size):
+        # Django drops Meta.ordering from GROUP BY queries (lists annotated with counts); pages
+        # need a stable order, and every model's ordering ends in pk.
+        if not queryset.ordered:
+            queryset = queryset.order_by(*self.model._meta.ordering)
+        return super().paginate_queryset(queryset, page_size)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["page_sizes"] = PAGE_SIZES

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cities.models import Country
 from engagements.models import PolicyContribution, PolicyOutcome, Process
@@ -174,3 +175,15 @@ def test_detail_pages_do_not_grow_with_cities_or_contributions(staff_client):
     outcome.contributions.set([small, big])
     html = _queries(staff_client, outcome.get_absolute_url())[1].content.decode()
     assert small.title in html and big.title in html and "40 cities" in html
+
+
+def test_lists_annotated_with_counts_still_page_in_a_stable_order(staff_client):
+    # Counting signatures groups rows, and Django then drops Meta.ordering: the base list view
+    # must put it back, or rows could repeat or vanish between pages.
+    for day in reversed(range(30)):  # oldest first: insertion order is not the page order
+        PolicyContributionFactory(date=timezone.localdate() - datetime.timedelta(days=day))
+    first = staff_client.get(reverse("engagements:contribution_list"))
+    second = staff_client.get(reverse("engagements:contribution_list"), {"page": 2})
+    rows = list(first.context["object_list"]) + list(second.context["object_list"])
+    assert len({row.pk for row in rows}) == 30
+    assert [row.date for row in rows] == sorted((row.date for row in rows), reverse=True)

@@ -33,9 +33,11 @@ def days_until(day, since=None):
 def outreach_state(contact):
     """Whether outreach emails can reach the contact, and if not, why."""
     if contact.unsubscribed_at:
-        return format_html('<span class="badge text-bg-secondary">Unsubscribed</span>')
-    if not contact.email:
-        return format_html('<span class="badge text-bg-light border">No email</span>')
-    if not contact.consent_to_outreach:
-        return format_html('<span class="badge text-bg-light border">No consent</span>')
-    return format_html('<span class="badge text-bg-success">Can receive</span>')
+        style, label = "text-bg-secondary", "Unsubscribed"
+    elif not contact.email:
+        style, label = "text-bg-light border", "No email"
+    elif not contact.consent_to_outreach:
+        style, label = "text-bg-light border", "No consent"
+    else:
+        style, label = "text-bg-success", "Can receive"
+    return format_html('<span class="badge {}">{}</span>', style, label)
