@@ -6,26 +6,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from crm.text import fold
-from crm.widgets import PickerSelect, PlainSelect
+from crm.widgets import DateRangeInputs, PickerSelect, PlainSelect, YesNoAny
 
 from .models import BoardSeat, City, CityNetwork, Contact, Country, Mayor, MayoralTerm, Tag
-
-
-class YesNoAny(forms.NullBooleanSelect):
-    """true / false / any, with "Any" instead of Django's "Unknown" for the empty choice."""
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs)
-        self.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
-
-
-class DateRangeInputs(django_filters.widgets.DateRangeWidget):
-    """Two labelled dates ("from", "to") instead of two bare inputs around a loose dash."""
-
-    template_name = "cities/widgets/date_range.html"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs={"type": "date", **(attrs or {})})
 
 
 def _search_box(label):

@@ -2,6 +2,7 @@
 user types (static/js/crm.js turns them into Tom Select boxes), so a form never ships a
 select box of thousands of cities or contacts."""
 
+import django_filters
 from django import forms
 from django.forms.utils import flatatt
 from django.urls import reverse_lazy
@@ -68,3 +69,20 @@ class PlainSelect(forms.Select):
         return format_html(
             '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
         )
+
+
+class YesNoAny(forms.NullBooleanSelect):
+    """A yes/no filter: ?x=true / false, and "Any" (not Django's "Unknown") for no filter."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
+
+
+class DateRangeInputs(django_filters.widgets.DateRangeWidget):
+    """Two labelled dates ("from", "to") instead of two bare inputs around a loose dash."""
+
+    template_name = "crm/widgets/date_range.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"type": "date", **(attrs or {})})

@@ -11,12 +11,11 @@ import django_filters as filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django_filters.widgets import DateRangeWidget
 
 from cities.models import City, CityNetwork, Country
 from crm.models import User
 from crm.text import fold
-from crm.widgets import PickerSelect
+from crm.widgets import DateRangeInputs, PickerSelect, YesNoAny
 
 from .models import (
     Engagement,
@@ -33,13 +32,8 @@ from .models import (
 DUE_WEEK_DAYS = 7
 
 
-def yes_no_widget():
-    # Values match the contract (?overdue=true / false); NullBooleanField reads them.
-    return forms.Select(choices=(("", "Any"), ("true", "Yes"), ("false", "No")))
-
-
 def date_range(**kwargs):
-    return filters.DateFromToRangeFilter(widget=DateRangeWidget(attrs={"type": "date"}), **kwargs)
+    return filters.DateFromToRangeFilter(widget=DateRangeInputs(), **kwargs)
 
 
 def city_filter(field_name="city", label="City"):
@@ -164,9 +158,7 @@ class TARequestFilter(filters.FilterSet):
     region = region_filter()
     network = network_filter()
     priority = filters.ChoiceFilter(choices=TARequest.Priority.choices)
-    overdue = filters.BooleanFilter(
-        label="Overdue", method="filter_overdue", widget=yes_no_widget()
-    )
+    overdue = filters.BooleanFilter(label="Overdue", method="filter_overdue", widget=YesNoAny)
     received_on = date_range(label="Received")
     delivered_on = date_range(label="Delivered")
     o = filters.OrderingFilter(
@@ -210,7 +202,7 @@ class EventFilter(filters.FilterSet):
     with_city_participation = filters.BooleanFilter(
         label="With city participation",
         method="filter_with_participation",
-        widget=yes_no_widget(),
+        widget=YesNoAny,
     )
     o = filters.OrderingFilter(
         fields=(("start_date", "start_date"), ("name", "name"), ("process", "process")),

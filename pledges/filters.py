@@ -8,23 +8,17 @@ than joins, so a pledge never appears twice and counts stay exact.
 import django_filters as filters
 from django import forms
 from django.db.models import Q
-from django_filters.widgets import DateRangeWidget
 
 from cities.models import City, CityNetwork, Country
 from crm.models import User
 from crm.text import fold
-from crm.widgets import PickerSelect
+from crm.widgets import DateRangeInputs, PickerSelect, YesNoAny
 from engagements.models import Event
 
 from .models import Framework, Pledge
 from .selectors import stalled_q
 
 PledgeFrameworks = Pledge.frameworks.through
-
-
-def yes_no_widget():
-    # Values match the contract (?stalled=true / false); NullBooleanField reads them.
-    return forms.Select(choices=(("", "Any"), ("true", "Yes"), ("false", "No")))
 
 
 class PledgeFilter(filters.FilterSet):
@@ -54,11 +48,9 @@ class PledgeFilter(filters.FilterSet):
         queryset=User.objects.filter(is_active=True).order_by("first_name", "username")
     )
     stalled = filters.BooleanFilter(
-        label="No update in 6 months", method="by_stalled", widget=yes_no_widget()
+        label="No update in 6 months", method="by_stalled", widget=YesNoAny
     )
-    announced_on = filters.DateFromToRangeFilter(
-        label="Announced", widget=DateRangeWidget(attrs={"type": "date"})
-    )
+    announced_on = filters.DateFromToRangeFilter(label="Announced", widget=DateRangeInputs())
     o = filters.OrderingFilter(
         fields=(
             ("announced_on", "announced_on"),
