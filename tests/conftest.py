@@ -13,6 +13,14 @@ from .factories import UserFactory
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def pytest_configure(config):
+    """Tests hash passwords with a fast hasher: the production one costs half a CPU-second per
+    user, which made user creation the largest single cost of the suite."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def require(condition, why):
     """Use a real service or explain: under CI a missing service fails the test, never skips."""
     if condition:
