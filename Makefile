@@ -14,6 +14,7 @@ test: install-dev assets
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	sh scripts/ensure_chromium.sh
+	sh scripts/ensure_dovecot.sh
 	$(BIN)/pytest
 
 lint: install-dev

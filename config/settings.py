@@ -221,6 +221,41 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- The CRM mailbox: emails BCC'd or forwarded to it become engagements (engagements.services) ---
+# Any provider's IMAP account over TLS (implicit TLS, port 993); a username and password or an
+# app password. Without CRM_INBOX_HOST nothing is polled.
+CRM_INBOX_HOST = os.environ.get("CRM_INBOX_HOST", "")
+CRM_INBOX_PORT = int(os.environ.get("CRM_INBOX_PORT", "993"))
+CRM_INBOX_USERNAME = os.environ.get("CRM_INBOX_USERNAME", "")
+CRM_INBOX_PASSWORD = os.environ.get("CRM_INBOX_PASSWORD", "")
+# The mailbox's own address, so it never counts as a person on the message.
+CRM_INBOX_ADDRESS = os.environ.get("CRM_INBOX_ADDRESS", "").strip().lower()
+# A CA bundle to trust instead of the system's (a private CA); verification is never turned off.
+CRM_INBOX_CA_FILE = os.environ.get("CRM_INBOX_CA_FILE", "")
+CRM_INBOX_FOLDER = os.environ.get("CRM_INBOX_FOLDER", "INBOX")
+CRM_INBOX_PROCESSED_FOLDER = os.environ.get("CRM_INBOX_PROCESSED_FOLDER", "CRM-processed")
+CRM_INBOX_POLL_SECONDS = int(os.environ.get("CRM_INBOX_POLL_SECONDS", "60"))
+CRM_INBOX_TIMEOUT = int(os.environ.get("CRM_INBOX_TIMEOUT", "60"))
+# One poll at a time: a poll holds a lease in the database, renewed as it goes; a poll whose
+# worker died is taken over once its lease has run out.
+CRM_INBOX_LEASE_SECONDS = int(os.environ.get("CRM_INBOX_LEASE_SECONDS", "300"))
+CRM_INBOX_BATCH_SIZE = int(os.environ.get("CRM_INBOX_BATCH_SIZE", "50"))
+CRM_INBOX_ATTACHMENT_MAX_MB = float(os.environ.get("CRM_INBOX_ATTACHMENT_MAX_MB", "10"))
+CRM_INBOX_ATTACHMENT_TYPES = [
+    ext.lower().lstrip(".")
+    for ext in env_list(
+        "CRM_INBOX_ATTACHMENT_TYPES",
+        "pdf,doc,docx,xls,xlsx,ppt,pptx,odt,ods,odp,rtf,txt,csv,png,jpg,jpeg,gif,eml,msg",
+    )
+]
+if CRM_INBOX_HOST:
+    CELERY_BEAT_SCHEDULE["poll-inbox"] = {
+        "task": "engagements.tasks.poll_inbox",
+        "schedule": CRM_INBOX_POLL_SECONDS,
+        # A poll queued while no worker ran is pointless once the next one is due.
+        "options": {"expires": CRM_INBOX_POLL_SECONDS},
+    }
+
 # --- Caches: "dashboard" is shared by every web process (Redis when set, else files in var/) ---
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -40,6 +42,7 @@ class Engagement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="engagements"
     )
     summary = models.CharField(max_length=255)
+    notes = models.TextField(blank=True, help_text="What was said; an email's text goes here.")
     outcome = models.TextField(blank=True)
     follow_up_date = models.DateField(null=True, blank=True)
     follow_up_done = models.BooleanField(default=False)
@@ -340,3 +343,166 @@ class PolicyOutcome(models.Model):
 
     def get_absolute_url(self):
         return reverse("engagements:outcome_detail", args=[self.pk])
+
+
+# --- Emails captured from the CRM mailbox or dropped onto a page -----------------------------
+
+
+def _email_upload_path(instance, filename):
+    # A random name: a stored email or attachment is never reachable by guessing, and the
+    # sender's own file name (kept in the row) never touches the file system.
+    return f"inbox/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
+class InboundEmail(models.Model):
+    """One email that reached the CRM: read from the mailbox or dropped onto a page.
+
+    ``message_key`` (the Message-ID, or a digest of the message when it has none) is unique, so
+    a message read twice — a poll that runs twice, a worker that died before moving it to the
+    processed folder — is recognised and never logged twice. The row stays after the email is
+    logged or discarded, as that key.
+    """
+
+    class Source(models.TextChoices):
+        MAILBOX = "mailbox", "CRM mailbox"
+        UPLOAD = "upload", "Dropped file"
+
+    class Status(models.TextChoices):
+        REVIEW = "review", "Waiting for review"
+        LOGGED = "logged", "Logged"
+        DISCARDED = "discarded", "Discarded"
+
+    class Reason(models.TextChoices):
+        NONE = "", "—"
+        UNKNOWN_SENDER = "unknown_sender", "Not sent or forwarded by a staff user"
+        NO_PERSON = "no_person", "No known person among its addresses"
+        NO_CITY = "no_city", "Its people have no city"
+        UNREADABLE = "unreadable", "The message could not be read"
+
+    message_key = models.CharField(max_length=255, unique=True, editable=False)
+    source = models.CharField(max_length=10, choices=Source, default=Source.MAILBOX)
+    imap_uidvalidity = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    imap_uid = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    received_at = models.DateTimeField(default=timezone.now)
+    raw = models.FileField(upload_to=_email_upload_path, blank=True, editable=False)
+    # What the engagement is made of; for a forward, the original message's.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    from_address = models.CharField(max_length=254, blank=True)
+    # [[name, address], ...]
+    to_addresses = models.JSONField(default=list, blank=True)
+    cc_addresses = models.JSONField(default=list, blank=True)
+    body = models.TextField(blank=True)
+    forwarded_by = models.CharField(max_length=254, blank=True)
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sent_inbound_emails",
+        help_text="The staff user who sent or forwarded it.",
+    )
+    # Attachments that were not kept: [{"name", "size", "reason"}].
+    skipped_attachments = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.REVIEW)
+    reason = models.CharField(max_length=20, choices=Reason, default=Reason.NONE, blank=True)
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.SET_NULL, null=True, blank=True, related_name="email"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="uploaded_emails",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_emails",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["imap_uidvalidity", "imap_uid"],
+                condition=Q(imap_uid__isnull=False),
+                name="unique_inbound_email_imap_uid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="review") | ~Q(reason=""),
+                name="inbound_email_review_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-received_at"], name="inbound_email_status_idx"),
+        ]
+
+    def __str__(self):
+        return self.subject or "(no subject)"
+
+    def get_absolute_url(self):
+        if self.engagement_id:
+            return self.engagement.get_absolute_url()
+        return reverse("engagements:inbox_review", args=[self.pk])
+
+    @property
+    def is_waiting(self):
+        return self.status == self.Status.REVIEW
+
+    def addresses(self):
+        """Every address on the message (sender, To, Cc), lower-case, in order, once each."""
+        seen = []
+        for _name, address in [
+            (self.from_name, self.from_address),
+            *self.to_addresses,
+            *self.cc_addresses,
+        ]:
+            address = (address or "").strip().lower()
+            if address and address not in seen:
+                seen.append(address)
+        return seen
+
+
+class EmailAttachment(models.Model):
+    """A file that came with an email; listed on its engagement. Personal data: deleting the
+    email's engagement keeps it with the email row; ``engagements.services.inbound_email_purge``
+    removes the files."""
+
+    email = models.ForeignKey(InboundEmail, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=_email_upload_path)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["email", "filename", "pk"]
+
+    def __str__(self):
+        return self.filename
+
+    def get_absolute_url(self):
+        return reverse("engagements:email_attachment", args=[self.pk])
+
+
+class InboxState(models.Model):
+    """The mailbox poll's one row: who holds the poll (a lease, so one poll runs at a time
+    across every worker) and how the last poll went."""
+
+    name = models.CharField(max_length=30, unique=True, default="default")
+    lease_token = models.UUIDField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_poll_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name

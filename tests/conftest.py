@@ -9,6 +9,7 @@ from config.celery import app as celery_app
 from crm.roles import ADMIN, MANAGER, PROGRAM_STAFF
 
 from .factories import UserFactory
+from .imap_server import ServerUnavailable, dovecot
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -123,3 +124,23 @@ def _dashboard_cache_per_test(settings):
         },
     }
     caches["dashboard"].clear()
+
+
+@pytest.fixture(scope="session")
+def _dovecot_server():
+    """One Dovecot per test process (see tests/imap_server.py); each test gets its own user."""
+    try:
+        with dovecot() as server:
+            yield server
+    except ServerUnavailable as error:
+        yield error
+
+
+@pytest.fixture
+def mailbox(_dovecot_server, settings):
+    """An empty mailbox on the real IMAP server, with the CRM's CRM_INBOX_* settings on it."""
+    require(not isinstance(_dovecot_server, Exception), f"no IMAP server: {_dovecot_server}")
+    account = _dovecot_server.account()
+    for name, value in account.settings().items():
+        setattr(settings, name, value)
+    return account
