@@ -20,6 +20,7 @@ MENU = [
         [
             ("Log", "engagements:engagement_list", "engagements.view_engagement"),
             ("My work", "engagements:my_work", None),
+            ("Email inbox", "engagements:inbox", "engagements.view_inboundemail"),
             ("TA requests", "engagements:ta_list", "engagements.view_tarequest"),
             ("Events", "engagements:event_list", "engagements.view_event"),
             (

@@ -20,6 +20,7 @@ from crm.widgets import DateRangeInputs, PickerSelect, YesNoAny
 from .models import (
     Engagement,
     Event,
+    InboundEmail,
     Participation,
     PolicyContribution,
     PolicyOutcome,
@@ -105,6 +106,9 @@ class EngagementFilter(filters.FilterSet):
     follow_up = filters.ChoiceFilter(
         label="Follow-up", choices=FOLLOW_UP_CHOICES, method="filter_follow_up"
     )
+    from_email = filters.BooleanFilter(
+        label="Logged from email", method="filter_from_email", widget=YesNoAny
+    )
     o = filters.OrderingFilter(
         fields=(("date", "date"), ("kind", "kind"), ("follow_up_date", "follow_up_date")),
     )
@@ -123,11 +127,20 @@ class EngagementFilter(filters.FilterSet):
             "engagement_id"
         )
         return queryset.filter(
-            Q(summary__icontains=value) | Q(outcome__icontains=value) | Q(pk__in=in_cities)
+            Q(summary__icontains=value)
+            | Q(notes__icontains=value)
+            | Q(outcome__icontains=value)
+            | Q(pk__in=in_cities)
         )
 
     def filter_follow_up(self, queryset, name, value):
         return follow_up_queryset(queryset, value)
+
+    def filter_from_email(self, queryset, name, value):
+        if value is None:
+            return queryset
+        emailed = Exists(InboundEmail.objects.filter(engagement=OuterRef("pk")))
+        return queryset.filter(emailed) if value else queryset.exclude(emailed)
 
 
 def follow_up_queryset(queryset, state, today=None):
@@ -286,3 +299,26 @@ class OutcomeFilter(filters.FilterSet):
         if not value.strip():
             return queryset
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+
+class InboxFilter(filters.FilterSet):
+    q = filters.CharFilter(label="Search", method="filter_q")
+    status = filters.ChoiceFilter(choices=InboundEmail.Status.choices, empty_label="Any")
+    reason = filters.ChoiceFilter(label="Waiting because", choices=InboundEmail.Reason.choices[1:])
+    source = filters.ChoiceFilter(choices=InboundEmail.Source.choices)
+    received_at = date_range(label="Received")
+    o = filters.OrderingFilter(fields=(("received_at", "received_at"), ("sent_at", "sent_at")))
+
+    class Meta:
+        model = InboundEmail
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        if not value.strip():
+            return queryset
+        return queryset.filter(
+            Q(subject__icontains=value)
+            | Q(from_address__icontains=value)
+            | Q(from_name__icontains=value)
+            | Q(body__icontains=value)
+        )

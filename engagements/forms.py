@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
+from cities.models import City, Contact
 from crm.models import User
 from crm.widgets import PickerSelect, PickerSelectMultiple
 
@@ -49,6 +50,7 @@ class EngagementForm(CrispyModelForm):
         "cities",
         "contacts",
         "summary",
+        "notes",
         "outcome",
         Row(
             Column("follow_up_date", css_class="col-12 col-md"),
@@ -66,6 +68,7 @@ class EngagementForm(CrispyModelForm):
             "cities",
             "contacts",
             "summary",
+            "notes",
             "outcome",
             "follow_up_date",
             "follow_up_done",
@@ -75,6 +78,7 @@ class EngagementForm(CrispyModelForm):
             "follow_up_date": DateInput(),
             "cities": PickerSelectMultiple(url_name="cities:city_picker"),
             "contacts": PickerSelectMultiple(url_name="cities:contact_picker"),
+            "notes": forms.Textarea(attrs={"rows": 4}),
             "outcome": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
@@ -213,3 +217,65 @@ class TATransitionForm(forms.Form):
     to_status = forms.ChoiceField(choices=TARequest.Status.choices)
     expected_status = forms.ChoiceField(choices=TARequest.Status.choices)
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class InboxAcceptForm(forms.Form):
+    """What a reviewer decides for a waiting email: whose engagement it is, with whom, where."""
+
+    owner = UserChoiceField(queryset=staff_users(), label="MMC owner")
+    cities = forms.ModelMultipleChoiceField(
+        queryset=City.objects.all(), widget=PickerSelectMultiple(url_name="cities:city_picker")
+    )
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=Contact.objects.all(),
+        required=False,
+        label="People",
+        widget=PickerSelectMultiple(url_name="cities:contact_picker"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+
+
+EMAIL_FILE_TYPES = (".eml", ".msg")
+EMAIL_FILE_MAX_MB = 25
+
+
+class EmailUploadForm(forms.Form):
+    """An .eml or Outlook .msg file dropped onto a city's or a person's page."""
+
+    file = forms.FileField(label="Email file (.eml or .msg)")
+    city = forms.ModelChoiceField(
+        queryset=City.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.all(), required=False, widget=forms.HiddenInput
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(EMAIL_FILE_TYPES):
+            raise forms.ValidationError(
+                "This is not an email file: save the email as .eml (most mail programs) or "
+                ".msg (Outlook) and drop that."
+            )
+        if upload.size > EMAIL_FILE_MAX_MB * 1024 * 1024:
+            raise forms.ValidationError(f"The file is larger than {EMAIL_FILE_MAX_MB} MB.")
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("city") and not data.get("contact"):
+            raise forms.ValidationError("Drop the email onto a city's or a person's page.")
+        return data
+
+
+class InboxPersonForm(forms.ModelForm):
+    """Add someone an email names as a person, from the inbox review."""
+
+    class Meta:
+        model = Contact
+        fields = ["first_name", "last_name", "email", "city"]
+        widgets = {"city": PickerSelect("cities:city_picker")}

@@ -1,13 +1,16 @@
-"""Reads shared by several pages: "My work" and the city timeline."""
+"""Reads shared by several pages: "My work", the city timeline, who an email concerns."""
 
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import CharField, F, Q, Value
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 
+from cities.models import Contact
+from crm.models import User
 from pledges.models import Pledge, PledgeUpdate
 
 from .filters import DUE_WEEK_DAYS
@@ -168,3 +171,74 @@ def city_participations(city, limit=10):
         .order_by("-event__start_date", "-pk")
     )
     return list(queryset[:limit]), queryset.count()
+
+
+# --- Who an email concerns ------------------------------------------------------------------
+
+
+def staff_users_by_address(addresses):
+    """{address: user} for the active users among ``addresses`` (lower-case)."""
+    if not addresses:
+        return {}
+    users = (
+        User.objects.annotate(address=Lower("email"))
+        .filter(is_active=True, address__in=addresses)
+        .order_by("pk")
+    )
+    found = {}
+    for user in users:
+        found.setdefault(user.address, user)
+    return found
+
+
+def people_by_addresses(addresses):
+    """The people any of ``addresses`` (lower-case) belongs to, with their cities."""
+    if not addresses:
+        return []
+    return list(Contact.objects.filter(email__in=addresses).select_related("city"))
+
+
+def email_addresses(email):
+    """Each address on an email with what the CRM knows of it: a staff user, a person, the
+    CRM mailbox itself, or nobody (``kind``: staff, person, mailbox, unknown)."""
+    names = {}
+    for name, address in [
+        (email.from_name, email.from_address),
+        *email.to_addresses,
+        *email.cc_addresses,
+    ]:
+        address = (address or "").lower()
+        if address and not names.get(address):
+            names[address] = name
+    addresses = email.addresses()
+    staff = staff_users_by_address(addresses)
+    people = {p.email: p for p in people_by_addresses(addresses)}
+    rows = []
+    for address in addresses:
+        if address in staff:
+            kind = "staff"
+        elif address in people:
+            kind = "person"
+        elif address == settings.CRM_INBOX_ADDRESS:
+            kind = "mailbox"
+        else:
+            kind = "unknown"
+        first, _, last = (names.get(address) or "").partition(" ")
+        rows.append(
+            {
+                "address": address,
+                "name": names.get(address, ""),
+                "first_name": first,
+                "last_name": last,
+                "kind": kind,
+                "person": people.get(address),
+                "user": staff.get(address),
+                "is_sender": address == email.from_address,
+            }
+        )
+    return rows
+
+
+def email_people(email):
+    """The known people among an email's addresses."""
+    return [row["person"] for row in email_addresses(email) if row["kind"] == "person"]

@@ -11,13 +11,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
-from cities.models import Contact
-from crm.models import User
-
 from .mail.imap import MAILBOX_ERRORS, Mailbox
+from .mail.outlook import OutlookFileError, msg_to_eml
 from .mail.parsing import ParsedEmail, message_key, parse_message
 from .models import (
     EmailAttachment,
@@ -27,6 +24,7 @@ from .models import (
     TARequest,
     TATransition,
 )
+from .selectors import people_by_addresses, staff_users_by_address
 
 
 class TransitionRefused(Exception):
@@ -109,26 +107,6 @@ class PollResult:
     waiting: int = 0
     already: int = 0
     error: str = ""
-
-
-def _staff_users_by_address(addresses):
-    """{address: user} for the active users among ``addresses`` (lower-case)."""
-    users = (
-        User.objects.annotate(address=Lower("email"))
-        .filter(is_active=True, address__in=addresses)
-        .order_by("pk")
-    )
-    found = {}
-    for user in users:
-        found.setdefault(user.address, user)
-    return found
-
-
-def _people_by_addresses(addresses):
-    """The people (contacts) any of ``addresses`` belongs to, with their cities."""
-    if not addresses:
-        return []
-    return list(Contact.objects.filter(email__in=addresses).select_related("city"))
 
 
 def _cities_of(people):
@@ -221,7 +199,7 @@ def inbound_email_record(
             parsed, reason = ParsedEmail(), InboundEmail.Reason.UNREADABLE
 
     envelope = parsed.envelope_sender
-    staff = _staff_users_by_address([*parsed.addresses(), *([envelope.email] if envelope else [])])
+    staff = staff_users_by_address([*parsed.addresses(), *([envelope.email] if envelope else [])])
     sender_user = staff.get(envelope.email) if envelope else None
     owner = uploaded_by or sender_user
     addresses = [
@@ -229,7 +207,7 @@ def inbound_email_record(
         for address in parsed.addresses()
         if address not in staff and address != settings.CRM_INBOX_ADDRESS
     ]
-    people = _people_by_addresses(addresses)
+    people = people_by_addresses(addresses)
     if person is not None and person not in people:
         people.append(person)
     cities = _cities_of(people)
@@ -426,3 +404,21 @@ def inbound_email_discard(*, email, by):
         locked.save(update_fields=["status", "reason", "reviewed_by", "reviewed_at"])
         inbound_email_purge(email=locked)
     return locked
+
+
+def inbound_email_upload(*, upload, by, city=None, person=None):
+    """Log an .eml or Outlook .msg file dropped onto a city's or a person's page: by the person
+    who dropped it, with that city or person. Returns (email, created)."""
+    data = upload.read()
+    if upload.name.lower().endswith(".msg"):
+        try:
+            data = msg_to_eml(data)
+        except OutlookFileError as error:
+            raise InboxRefused(f"Nothing was logged: {error}") from error
+    return inbound_email_record(
+        raw=data,
+        source=InboundEmail.Source.UPLOAD,
+        uploaded_by=by,
+        city=city,
+        person=person,
+    )

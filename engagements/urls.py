@@ -16,6 +16,13 @@ urlpatterns = [
         name="engagement_follow_up_done",
     ),
     path("my-work/", views.MyWorkView.as_view(), name="my_work"),
+    # Emails: the CRM mailbox's review, dropped .eml/.msg files, attachments
+    path("inbox/", views.InboxListView.as_view(), name="inbox"),
+    path("inbox/<int:pk>/", views.InboxReviewView.as_view(), name="inbox_review"),
+    path("inbox/<int:pk>/person/", views.InboxAddPersonView.as_view(), name="inbox_add_person"),
+    path("inbox/<int:pk>/discard/", views.InboxDiscardView.as_view(), name="inbox_discard"),
+    path("inbox/upload/", views.EmailUploadView.as_view(), name="email_upload"),
+    path("attachments/<int:pk>/", views.EmailAttachmentView.as_view(), name="email_attachment"),
     # Technical-assistance requests
     path("ta/", views.TAListView.as_view(), name="ta_list"),
     path("ta/board/", views.TABoardView.as_view(), name="ta_board"),

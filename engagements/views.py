@@ -1,16 +1,18 @@
 """Pages for engagements, TA requests, events, participations and policy work."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from cities.models import City
+from cities.models import City, Contact
 from crm.generic import (
     ModelPermissionMixin,
     PickerView,
@@ -22,27 +24,34 @@ from crm.generic import (
 )
 from pledges.models import Pledge
 
-from . import selectors
+from . import selectors, services
 from .filters import (
     ContributionFilter,
     EngagementFilter,
     EventFilter,
+    InboxFilter,
     OutcomeFilter,
     ParticipationFilter,
     TARequestFilter,
 )
 from .forms import (
     ContributionForm,
+    EmailUploadForm,
     EngagementForm,
     EventForm,
+    InboxAcceptForm,
+    InboxPersonForm,
     OutcomeForm,
     ParticipationForm,
     TARequestForm,
     TATransitionForm,
 )
 from .models import (
+    EmailAttachment,
     Engagement,
     Event,
+    InboundEmail,
+    InboxState,
     Participation,
     PolicyContribution,
     PolicyOutcome,
@@ -103,8 +112,8 @@ class EngagementListView(RecordListView):
 
 class EngagementDetailView(RecordDetailView):
     model = Engagement
-    queryset = Engagement.objects.select_related("owner").prefetch_related(
-        "cities", "contacts__city"
+    queryset = Engagement.objects.select_related("owner", "email").prefetch_related(
+        "cities", "contacts__city", "email__attachments"
     )
 
 
@@ -449,3 +458,162 @@ class OutcomeCreateView(RecordCreateView):
 class OutcomeUpdateView(RecordUpdateView):
     model = PolicyOutcome
     form_class = OutcomeForm
+
+
+# --- Emails: the inbox review, dropped files, attachments -----------------------------------
+
+
+class InboxListView(RecordListView):
+    """Emails from the CRM mailbox: by default those waiting for a reviewer."""
+
+    model = InboundEmail
+    filterset_class = InboxFilter
+    template_name = "engagements/inbox_list.html"
+    queryset = InboundEmail.objects.select_related("sender_user", "engagement", "reviewed_by")
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if "status" not in self.request.GET:
+            kwargs["data"] = {**self.request.GET.dict(), "status": InboundEmail.Status.REVIEW}
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["state"] = InboxState.objects.filter(name="default").first()
+        context["mailbox_configured"] = bool(settings.CRM_INBOX_HOST)
+        return context
+
+
+class InboxReviewView(ModelPermissionMixin, DetailView):
+    """One waiting email: log it with the people and cities a reviewer picks, add a sender as a
+    person first, or discard it."""
+
+    model = InboundEmail
+    template_name = "engagements/inbox_review.html"
+    queryset = InboundEmail.objects.select_related("sender_user", "engagement", "reviewed_by")
+
+    def get_form(self):
+        if self.request.method == "POST":
+            return InboxAcceptForm(self.request.POST)
+        email = self.object
+        known = selectors.email_people(email)
+        cities = {p.city_id for p in known if p.city_id}
+        return InboxAcceptForm(
+            initial={
+                "owner": (email.sender_user or self.request.user).pk,
+                "contacts": [p.pk for p in known],
+                "cities": sorted(cities),
+            }
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.get_form())
+        context["addresses"] = selectors.email_addresses(self.object)
+        context["person_form"] = kwargs.get("person_form") or InboxPersonForm()
+        return context
+
+    def post(self, request, pk):
+        self.object = self.get_object()
+        if not request.user.has_perm("engagements.add_engagement"):
+            raise PermissionDenied
+        form = self.get_form()
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            engagement = services.inbound_email_accept(
+                email=self.object,
+                by=request.user,
+                owner=form.cleaned_data["owner"],
+                people=form.cleaned_data["contacts"],
+                cities=form.cleaned_data["cities"],
+            )
+        except services.InboxRefused as refusal:
+            messages.error(request, str(refusal))
+            return HttpResponseRedirect(reverse("engagements:inbox_review", args=[pk]))
+        messages.success(request, f"Email logged: {engagement.summary}")
+        return HttpResponseRedirect(engagement.get_absolute_url())
+
+
+class InboxAddPersonView(ModelPermissionMixin, View):
+    """Add a sender or recipient the CRM does not know as a person, back on the review page."""
+
+    model = Contact
+    permission_action = "add"
+
+    def post(self, request, pk):
+        email = get_object_or_404(InboundEmail, pk=pk)
+        form = InboxPersonForm(request.POST)
+        if form.is_valid():
+            person = form.save()
+            messages.success(request, f"{person} was added; they are now among the people below.")
+        else:
+            errors = " ".join(" ".join(e) for e in form.errors.values())
+            messages.error(request, f"The person was not added: {errors}")
+        return HttpResponseRedirect(reverse("engagements:inbox_review", args=[email.pk]))
+
+
+class InboxDiscardView(ModelPermissionMixin, View):
+    model = Engagement
+    permission_action = "add"
+
+    def post(self, request, pk):
+        email = get_object_or_404(InboundEmail, pk=pk)
+        try:
+            services.inbound_email_discard(email=email, by=request.user)
+        except services.InboxRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, f"“{email}” was discarded; nothing was logged.")
+        return HttpResponseRedirect(reverse("engagements:inbox"))
+
+
+class EmailUploadView(ModelPermissionMixin, View):
+    """An .eml or .msg dropped onto a city's or a person's page, logged like a mailbox email."""
+
+    model = Engagement
+    permission_action = "add"
+
+    def post(self, request):
+        form = EmailUploadForm(request.POST, request.FILES)
+        back = next_url(request, reverse("engagements:engagement_list"))
+        if not form.is_valid():
+            errors = " ".join(" ".join(e) for e in form.errors.values())
+            messages.error(request, f"Nothing was logged: {errors}")
+            return HttpResponseRedirect(back)
+        try:
+            email, created = services.inbound_email_upload(
+                upload=form.cleaned_data["file"],
+                by=request.user,
+                city=form.cleaned_data["city"],
+                person=form.cleaned_data["contact"],
+            )
+        except services.InboxRefused as refusal:
+            messages.error(request, str(refusal))
+            return HttpResponseRedirect(back)
+        if not created:
+            messages.info(request, f"“{email}” was already in the CRM; nothing was added.")
+            return HttpResponseRedirect(email.get_absolute_url())
+        if email.engagement_id:
+            messages.success(request, f"Email logged: {email.engagement.summary}")
+        else:
+            messages.warning(
+                request,
+                f"“{email}” waits for review: {email.get_reason_display().lower()}.",
+            )
+        return HttpResponseRedirect(email.get_absolute_url())
+
+
+class EmailAttachmentView(ModelPermissionMixin, View):
+    """Download a file that came with an email (never served from a public folder)."""
+
+    model = Engagement
+
+    def get(self, request, pk):
+        attachment = get_object_or_404(EmailAttachment, pk=pk)
+        return FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.filename,
+            content_type=attachment.content_type or "application/octet-stream",
+        )
