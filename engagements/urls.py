@@ -15,6 +15,11 @@ urlpatterns = [
         views.FollowUpDoneView.as_view(),
         name="engagement_follow_up_done",
     ),
+    path(
+        "<int:pk>/follow-up.ics",
+        views.FollowUpCalendarView.as_view(),
+        name="engagement_follow_up_ics",
+    ),
     path("my-work/", views.MyWorkView.as_view(), name="my_work"),
     # Emails: the CRM mailbox's review, dropped .eml/.msg files, attachments
     path("inbox/", views.InboxListView.as_view(), name="inbox"),
@@ -36,6 +41,7 @@ urlpatterns = [
     path("events/pick/", views.EventPickerView.as_view(), name="event_picker"),
     path("events/<int:pk>/", views.EventDetailView.as_view(), name="event_detail"),
     path("events/<int:pk>/edit/", views.EventUpdateView.as_view(), name="event_update"),
+    path("events/<int:pk>/calendar.ics", views.EventCalendarView.as_view(), name="event_ics"),
     path("participations/", views.ParticipationListView.as_view(), name="participation_list"),
     path(
         "participations/new/",

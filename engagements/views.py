@@ -24,7 +24,7 @@ from crm.generic import (
 )
 from pledges.models import Pledge
 
-from . import selectors, services
+from . import calendar, selectors, services
 from .filters import (
     ContributionFilter,
     EngagementFilter,
@@ -617,3 +617,35 @@ class EmailAttachmentView(ModelPermissionMixin, View):
             filename=attachment.filename,
             content_type=attachment.content_type or "application/octet-stream",
         )
+
+
+# --- "Add to calendar" (.ics downloads) -----------------------------------------------------
+
+
+class EventCalendarView(ModelPermissionMixin, View):
+    """An event's days (and its registration deadline) as an .ics file."""
+
+    model = Event
+
+    def get(self, request, pk):
+        event = get_object_or_404(Event, pk=pk)
+        ics = calendar.new_calendar(event.name)
+        for item in calendar.event_items(event):
+            ics.add_component(item)
+        return calendar.ics_response(ics, f"event-{event.pk}.ics")
+
+
+class FollowUpCalendarView(ModelPermissionMixin, View):
+    """An engagement's follow-up day as an .ics file."""
+
+    model = Engagement
+
+    def get(self, request, pk):
+        engagement = get_object_or_404(
+            Engagement.objects.prefetch_related("cities"),
+            pk=pk,
+            follow_up_date__isnull=False,
+        )
+        ics = calendar.new_calendar(f"Follow up: {engagement.summary}")
+        ics.add_component(calendar.follow_up_item(engagement))
+        return calendar.ics_response(ics, f"follow-up-{engagement.pk}.ics")

@@ -6,6 +6,7 @@ twice finds the row already there. Delivery then moves a row pending → sending
 muted / failed) with conditional updates, so two workers never send the same row.
 """
 
+import secrets
 import zoneinfo
 
 from django.conf import settings
@@ -168,6 +169,36 @@ class NotificationPreference(models.Model):
 
     def mutes(self, rule):
         return rule in (self.muted_rules or [])
+
+
+def new_feed_token():
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A person's private calendar feed: the address with this token needs no login, so the
+    token is long and random, reaches only this feed, and is replaced or removed at will."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token, editable=False)
+    include_board_seats = models.BooleanField(
+        "board seats ending",
+        default=False,
+        help_text="Managers: also show the day each Leadership Board seat ends.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user", "pk"]
+
+    def __str__(self):
+        return f"Calendar feed of {self.user}"
+
+    @property
+    def url(self):
+        return f"{settings.SITE_URL}{reverse('outreach:calendar_feed', args=[self.token])}"
 
 
 class Campaign(models.Model):

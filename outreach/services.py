@@ -44,11 +44,13 @@ from django.utils.safestring import mark_safe
 from cities.models import Contact
 
 from .models import (
+    CalendarFeed,
     Campaign,
     CampaignRecipient,
     NotificationPreference,
     Reminder,
     ReminderDelivery,
+    new_feed_token,
 )
 from .rules import RULES
 
@@ -811,3 +813,29 @@ def contact_unsubscribe(*, contact, now=None):
         contact.unsubscribed_at = now or timezone.now()
         contact.save()
     return contact
+
+
+# --- Calendar feeds -----------------------------------------------------------------------
+
+
+def calendar_feed_create(*, user):
+    """Give ``user`` a private feed address, or return the one they have."""
+    feed, _ = CalendarFeed.objects.get_or_create(user=user)
+    return feed
+
+
+def calendar_feed_regenerate(*, user):
+    """A new address for ``user``'s feed; the old one answers 404 from now on."""
+    with transaction.atomic():
+        feed, created = CalendarFeed.objects.select_for_update().get_or_create(user=user)
+        if not created:
+            feed.token = new_feed_token()
+            feed.created_at = timezone.now()
+            feed.save(update_fields=["token", "created_at"])
+    return feed
+
+
+def calendar_feed_revoke(*, user):
+    """Turn ``user``'s feed off: its address answers 404. True when there was one."""
+    deleted, _ = CalendarFeed.objects.filter(user=user).delete()
+    return bool(deleted)

@@ -16,6 +16,8 @@ urlpatterns = [
     ),
     path("notifications/unread/", views.UnreadBadgeView.as_view(), name="unread_badge"),
     path("preferences/", views.PreferenceView.as_view(), name="preferences"),
+    path("calendar/", views.CalendarFeedActionView.as_view(), name="calendar_feed_action"),
+    path("calendar/<str:token>.ics", views.CalendarFeedView.as_view(), name="calendar_feed"),
     path("failed/", views.FailedDeliveryListView.as_view(), name="failed_deliveries"),
     path("failed/<int:pk>/retry/", views.ReminderRetryView.as_view(), name="reminder_retry"),
     path("campaigns/", views.CampaignListView.as_view(), name="campaign_list"),

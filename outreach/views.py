@@ -7,7 +7,7 @@ from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -18,8 +18,9 @@ from django.views.generic import CreateView, DetailView, TemplateView, UpdateVie
 from django_filters.views import FilterView
 
 from crm.generic import PAGE_SIZES, RecordListView
+from engagements.calendar import ics_response
 
-from . import services
+from . import selectors, services
 from .filters import (
     AudienceFilter,
     CampaignFilter,
@@ -28,7 +29,7 @@ from .filters import (
     RecipientFilter,
 )
 from .forms import CampaignForm, NotificationPreferenceForm
-from .models import Campaign, CampaignRecipient, Reminder
+from .models import CalendarFeed, Campaign, CampaignRecipient, Reminder
 from .tasks import enqueue_on_commit, send_campaign_test
 
 MANAGE_CAMPAIGNS = "outreach.add_campaign"
@@ -99,6 +100,65 @@ class PreferenceView(SuccessMessageMixin, UpdateView):
 
     def get_success_url(self):
         return reverse("outreach:preferences")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["calendar_feed"] = CalendarFeed.objects.filter(user=self.request.user).first()
+        context["can_add_board_seats"] = selectors.can_see_board_seats_in_feed(self.request.user)
+        return context
+
+
+# --- Calendar feeds -----------------------------------------------------------------------
+
+
+class CalendarFeedActionView(View):
+    """POST ``action``: create, regenerate or revoke my feed, or set what it shows."""
+
+    def post(self, request):
+        action = request.POST.get("action")
+        user = request.user
+        if action == "create":
+            services.calendar_feed_create(user=user)
+            messages.success(
+                request, "Your calendar feed is ready: subscribe to the address below."
+            )
+        elif action == "regenerate":
+            services.calendar_feed_regenerate(user=user)
+            messages.success(
+                request,
+                "Your calendar feed has a new address; the old one no longer works. "
+                "Subscribe again with the address below.",
+            )
+        elif action == "revoke":
+            if services.calendar_feed_revoke(user=user):
+                messages.success(
+                    request, "Your calendar feed is turned off; its address no longer works."
+                )
+        elif action == "options":
+            feed = CalendarFeed.objects.filter(user=user).first()
+            if feed is not None:
+                feed.include_board_seats = bool(request.POST.get("include_board_seats"))
+                feed.save(update_fields=["include_board_seats"])
+                messages.success(request, "Your calendar feed settings were saved.")
+        else:
+            messages.error(request, "Nothing was changed: the action was not recognised.")
+        return HttpResponseRedirect(reverse("outreach:preferences") + "#calendar")
+
+
+@method_decorator(login_not_required, name="dispatch")
+class CalendarFeedView(View):
+    """The feed itself, for calendar apps: no session, the token in the address is the key, and
+    it opens this feed only. An unknown, replaced or revoked token answers 404."""
+
+    def get(self, request, token):
+        feed = (
+            CalendarFeed.objects.select_related("user")
+            .filter(token=token, user__is_active=True)
+            .first()
+        )
+        if feed is None:
+            raise Http404("No such calendar feed.")
+        return ics_response(selectors.calendar_feed(feed), "mmc-crm.ics", download=False)
 
 
 # --- Failed deliveries (managers) ---------------------------------------------------------
