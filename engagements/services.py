@@ -157,10 +157,19 @@ def _log_engagement(email, *, owner, people, cities, by):
         summary=email.subject or "(no subject)",
         notes=email.body,
     )
+    # One history entry, "created", with its cities and people: saving first and then setting
+    # each many-to-many would record a creation and two changes (three rows, each with copies
+    # of the relations), which is most of the cost of a mailbox poll.
+    engagement.save_without_historical_record()
+    Engagement.cities.through.objects.bulk_create(
+        [Engagement.cities.through(engagement=engagement, city=city) for city in cities]
+    )
+    Engagement.contacts.through.objects.bulk_create(
+        [Engagement.contacts.through(engagement=engagement, contact=p) for p in people]
+    )
     engagement._history_user = by
-    engagement.save()
-    engagement.cities.set(cities)
-    engagement.contacts.set(people)
+    engagement.save(update_fields=["updated_at"])
+    engagement.history.filter(history_type="~").update(history_type="+")
     email.engagement = engagement
     email.status = InboundEmail.Status.LOGGED
     email.reason = InboundEmail.Reason.NONE
@@ -319,30 +328,39 @@ def _poll_folder(box, token, result):
         if not _lease_renew(token):
             logger.warning("CRM mailbox poll lost its lease; the next poll goes on")
             return
-        chunk = uids[start : start + size]
-        # Recorded by a poll that died before moving them: only the move is left to do.
-        done = list(
-            InboundEmail.objects.filter(
-                imap_uidvalidity=box.uidvalidity, imap_uid__in=chunk
-            ).values_list("imap_uid", flat=True)
-        )
-        result.already += len(done)
-        fresh = [uid for uid in chunk if uid not in set(done)]
-        for uid, raw in box.fetch(fresh).items():
-            try:
-                email, created = inbound_email_record(raw=raw, uid=uid, uidvalidity=box.uidvalidity)
-            except Exception:  # left in the folder: the next poll tries it again
-                logger.exception("Could not record message %s from the CRM mailbox", uid)
-                continue
-            done.append(uid)
-            result.read += 1
-            if not created:
-                result.already += 1
-            elif email.status == InboundEmail.Status.LOGGED:
-                result.logged += 1
-            else:
-                result.waiting += 1
+        # One transaction per batch (a savepoint per message): committed before the batch is
+        # moved, so a worker dying in between leaves messages the next poll only moves.
+        with transaction.atomic():
+            done = _record_batch(box, uids[start : start + size], result)
         box.move(done)
+
+
+def _record_batch(box, chunk, result):
+    """Record the messages of ``chunk`` (UIDs); returns the UIDs that may be moved."""
+    # Recorded by a poll that died before moving them: only the move is left to do.
+    done = list(
+        InboundEmail.objects.filter(
+            imap_uidvalidity=box.uidvalidity, imap_uid__in=chunk
+        ).values_list("imap_uid", flat=True)
+    )
+    result.already += len(done)
+    fresh = [uid for uid in chunk if uid not in set(done)]
+    for uid, raw in box.fetch(fresh).items():
+        try:
+            with transaction.atomic():
+                email, created = inbound_email_record(raw=raw, uid=uid, uidvalidity=box.uidvalidity)
+        except Exception:  # left in the folder: the next poll tries it again
+            logger.exception("Could not record message %s from the CRM mailbox", uid)
+            continue
+        done.append(uid)
+        result.read += 1
+        if not created:
+            result.already += 1
+        elif email.status == InboundEmail.Status.LOGGED:
+            result.logged += 1
+        else:
+            result.waiting += 1
+    return done
 
 
 def _delete_files_on_commit(names):

@@ -308,3 +308,51 @@ def test_a_file_that_is_not_an_email_is_refused_and_changes_nothing(staff_client
 
     assert "This is not an email file" in response.content.decode()
     assert InboundEmail.objects.count() == 0 and Engagement.objects.count() == 0
+
+
+def test_an_outlook_msg_dropped_on_a_city_page_is_logged_like_an_email(
+    staff_client, staff_user, freetown, maria
+):
+    from datetime import UTC, datetime
+
+    from .outlook_file import make_msg
+
+    data = make_msg(
+        subject="Signed joint statement",
+        sender_name="Maria Focal",
+        sender_email="maria@freetown.example",
+        to="Ana Staff <ana@mmc.example>",
+        body="Dear Ana,\r\n\r\nHere it is, signed.\r\n\r\nOn Mon, Ana wrote:\r\n> Could you sign?",
+        sent_at=datetime(2024, 5, 14, 16, 0, tzinfo=UTC),
+        message_id="<signed-statement@outlook.example>",
+        attachments=[("statement.pdf", b"%PDF-1.4 " + b"x" * 5000, "application/pdf")],
+    )
+
+    staff_client.post(
+        reverse("engagements:email_upload"),
+        {"file": SimpleUploadedFile("Signed.msg", data), "city": freetown.pk},
+    )
+
+    engagement = Engagement.objects.get()
+    assert engagement.summary == "Signed joint statement"
+    assert str(engagement.date) == "2024-05-14"
+    assert engagement.notes == "Dear Ana,\n\nHere it is, signed."
+    assert engagement.owner == staff_user
+    assert list(engagement.contacts.all()) == [maria]
+    assert [a.filename for a in engagement.email.attachments.all()] == ["statement.pdf"]
+    # The same message arriving later through the mailbox is recognised by its Message-ID.
+    again, created = inbound_email_record(
+        raw=message(message_id="<signed-statement@outlook.example>").as_bytes()
+    )
+    assert not created and again.engagement == engagement
+
+
+def test_a_broken_msg_file_is_refused_and_changes_nothing(staff_client, freetown):
+    response = staff_client.post(
+        reverse("engagements:email_upload"),
+        {"file": SimpleUploadedFile("broken.msg", b"not an outlook file"), "city": freetown.pk},
+        follow=True,
+    )
+
+    assert "could not be read as an Outlook email" in response.content.decode()
+    assert InboundEmail.objects.count() == 0
