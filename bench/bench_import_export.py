@@ -311,8 +311,8 @@ def worker_seed_export(workdir):
 
 def worker_export(workdir):
     from cities.models import Contact
-    from crm.imports.base import get_resource
     from crm.imports.exporting import iter_csv
+    from crm.imports.registry import get_resource
 
     rows = Contact.objects.count()
     start = time.perf_counter()

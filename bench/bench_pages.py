@@ -59,7 +59,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Count
 from cities.models import City, Contact
 from crm.models import User
-from crm.roles import MANAGER
+from crm.core.roles import MANAGER
 from engagements.models import Engagement
 
 user, _ = User.objects.get_or_create(username="{username}", defaults={{"first_name": "Bench"}})

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from crm.text import fold
+from crm.core.text import fold
 
 from .models import BoardSeat, City, CityNetwork, Contact, Country, Mayor, MayoralTerm, Tag
 

@@ -5,8 +5,8 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from crm.text import fold
-from crm.widgets import DateRangeInputs, PickerSelect, PlainSelect, YesNoAny
+from crm.core.text import fold
+from crm.core.widgets import DateRangeInputs, PickerSelect, PlainSelect, YesNoAny
 
 from .models import BoardSeat, City, CityNetwork, Contact, Country, Mayor, MayoralTerm, Tag
 

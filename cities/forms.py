@@ -7,7 +7,7 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
-from crm.widgets import PickerSelect, PlainSelect
+from crm.core.widgets import PickerSelect, PlainSelect
 
 from .models import BoardSeat, City, Contact, Mayor, MayoralTerm
 

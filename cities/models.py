@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from crm.text import fold
+from crm.core.text import fold
 
 
 class Country(models.Model):

@@ -6,8 +6,7 @@ Columns, widgets and natural keys are declared here; crm.imports does the readin
 from django.db.models.functions import Lower
 from import_export.fields import Field
 
-from crm.imports.base import CrmResource
-from crm.imports.widgets import (
+from crm.core.import_widgets import (
     MULTI_SEPARATOR,
     BooleanWidget,
     ChoiceWidget,
@@ -21,7 +20,8 @@ from crm.imports.widgets import (
     cached_fold,
     is_blank,
 )
-from crm.text import fold
+from crm.core.resources import CrmResource
+from crm.core.text import fold
 
 from .models import BoardSeat, City, CityNetwork, Contact, Country, Mayor, MayoralTerm, Tag
 

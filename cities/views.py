@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
-from crm.generic import (
+from crm.core.generic import (
     ModelPermissionMixin,
     PickerView,
     RecordCreateView,
@@ -36,7 +36,7 @@ from .services import board_seat_save, mayoral_term_start
 # Board seats ending within this many days are highlighted.
 BOARD_SOON = timedelta(days=90)
 
-# --- JSON pickers used by forms across the apps (crm.widgets.PickerSelect) -----------------
+# --- JSON pickers used by forms across the apps (crm.core.widgets.PickerSelect) -----------------
 
 
 class CityPickerView(PickerView):

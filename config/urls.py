@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from crm import views as crm_views
+from crm.core.views import healthz
+from crm.dashboard.views import HomeView
 
 urlpatterns = [
-    path("", crm_views.HomeView.as_view(), name="home"),
-    path("healthz", crm_views.healthz, name="healthz"),
+    path("", HomeView.as_view(), name="home"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("crm.urls")),

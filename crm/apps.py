@@ -10,12 +10,12 @@ class CrmConfig(AppConfig):
     def ready(self):
         from config.celery import _ensure_filesystem_broker_folders
 
-        from .roles import sync_role_permissions
+        from .core.roles import sync_role_permissions
 
         # Runs after django.contrib.auth has created the permissions of every model.
         post_migrate.connect(sync_role_permissions, dispatch_uid="crm.sync_role_permissions")
         _ensure_filesystem_broker_folders()
 
-        from .dashboard import connect_invalidation
+        from .dashboard.cache import connect_invalidation
 
         connect_invalidation()  # dashboard figures are recomputed after any counted write

@@ -5,7 +5,7 @@ from django.db import models
 
 
 class User(AbstractUser):
-    """An MMC team member. Roles are groups (see ``crm.roles``)."""
+    """An MMC team member. Roles are groups (see ``crm.core.roles``)."""
 
     class Meta(AbstractUser.Meta):
         ordering = ["first_name", "last_name", "username", "pk"]

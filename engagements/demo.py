@@ -2,7 +2,7 @@
 delegations, two years of engagements, TA requests in every status, joint statements and the
 policy positions they influenced.
 
-Runs after crm.demo (the team) and cities.demo (the cities); deterministic and idempotent:
+Runs after crm.demo.team (the team) and cities.demo (the cities); deterministic and idempotent:
 records are looked up by a natural key (an event's name, an engagement's summary, a TA
 request's topic and city, a contribution's or outcome's title) and never created twice.
 Dates of recent work are relative to today so "My work" always has something overdue and

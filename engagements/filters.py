@@ -13,9 +13,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from cities.models import City, CityNetwork, Country
+from crm.core.text import fold
+from crm.core.widgets import DateRangeInputs, PickerSelect, YesNoAny
 from crm.models import User
-from crm.text import fold
-from crm.widgets import DateRangeInputs, PickerSelect, YesNoAny
 
 from .models import (
     Engagement,

@@ -3,8 +3,8 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
 from cities.models import City, Contact
+from crm.core.widgets import PickerSelect, PickerSelectMultiple
 from crm.models import User
-from crm.widgets import PickerSelect, PickerSelectMultiple
 
 from .models import Engagement, Event, Participation, PolicyContribution, PolicyOutcome, TARequest
 

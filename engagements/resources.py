@@ -6,8 +6,7 @@ Columns, widgets and natural keys are declared here; crm.imports does the readin
 from import_export.fields import Field
 
 from cities.resources import CityWidget, ContactWidget, MayorWidget
-from crm.imports.base import CrmResource
-from crm.imports.widgets import (
+from crm.core.import_widgets import (
     BooleanWidget,
     ChoiceWidget,
     DateWidget,
@@ -16,7 +15,8 @@ from crm.imports.widgets import (
     UserWidget,
     add_key,
 )
-from crm.text import fold
+from crm.core.resources import CrmResource
+from crm.core.text import fold
 
 from .models import Engagement, Event, Participation, Process, TARequest
 

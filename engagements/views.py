@@ -13,7 +13,7 @@ from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
 from cities.models import City, Contact
-from crm.generic import (
+from crm.core.generic import (
     ModelPermissionMixin,
     PickerView,
     RecordCreateView,

@@ -16,8 +16,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from cities.models import BoardSeat
+from crm.core.roles import MANAGER
 from crm.models import User
-from crm.roles import MANAGER
 from engagements.models import Engagement, Event, Participation, TARequest
 from pledges.models import Pledge
 from pledges.selectors import stalled_q

@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from cities.models import BoardSeat
-from crm.roles import MANAGER
+from crm.core.roles import MANAGER
 from engagements import calendar
 from engagements.models import Engagement, Event, Participation, TARequest
 

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
-from crm.generic import PAGE_SIZES, RecordListView
+from crm.core.generic import PAGE_SIZES, RecordListView
 from engagements.calendar import ics_response
 
 from . import selectors, services

@@ -10,9 +10,9 @@ from django import forms
 from django.db.models import Q
 
 from cities.models import City, CityNetwork, Country
+from crm.core.text import fold
+from crm.core.widgets import DateRangeInputs, PickerSelect, YesNoAny
 from crm.models import User
-from crm.text import fold
-from crm.widgets import DateRangeInputs, PickerSelect, YesNoAny
 from engagements.models import Event
 
 from .models import Framework, Pledge

@@ -3,8 +3,8 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils import timezone
 
+from crm.core.widgets import PickerSelect
 from crm.models import User
-from crm.widgets import PickerSelect
 from engagements.models import Event
 
 from .models import Framework, Pledge, PledgeUpdate

@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from import_export.fields import Field
 
 from cities.resources import CityWidget
-from crm.imports.base import CrmResource
-from crm.imports.widgets import (
+from crm.core.import_widgets import (
     ChoiceWidget,
     DateWidget,
     IntegerWidget,
@@ -19,7 +18,8 @@ from crm.imports.widgets import (
     UserWidget,
     add_key,
 )
-from crm.text import fold
+from crm.core.resources import CrmResource
+from crm.core.text import fold
 from engagements.resources import EventWidget, event_start_field
 
 from .models import Framework, Pledge, PledgeUpdate

@@ -7,7 +7,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.generic import CreateView, TemplateView
 
 from cities.models import City
-from crm.generic import (
+from crm.core.generic import (
     ModelPermissionMixin,
     RecordCreateView,
     RecordDeleteView,

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from config.celery import app as celery_app
-from crm.roles import ADMIN, MANAGER, PROGRAM_STAFF
+from crm.core.roles import ADMIN, MANAGER, PROGRAM_STAFF
 
 from .factories import UserFactory
 from .imap_server import ServerUnavailable, dovecot

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from crm.roles import MANAGER
+from crm.core.roles import MANAGER
 from engagements.models import Participation, TARequest
 from outreach.models import CalendarFeed
 from outreach.services import calendar_feed_create

@@ -13,10 +13,11 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from cities.models import City, CityNetwork, Country
-from crm import synthetic
-from crm.dashboard import Period, Scope, dashboard
-from crm.navigation import MENU
-from crm.roles import MANAGER
+from crm.core.navigation import MENU
+from crm.core.roles import MANAGER
+from crm.dashboard.scope import Period, Scope
+from crm.dashboard.summary import dashboard
+from crm.demo import synthetic
 from engagements.models import Engagement, Participation, Process, TARequest
 from pledges.models import Pledge
 

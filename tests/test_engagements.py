@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from cities import demo as cities_demo
 from cities.models import Country
-from crm import demo as crm_demo
-from crm.roles import MANAGER, PROGRAM_STAFF
+from crm.core.roles import MANAGER, PROGRAM_STAFF
+from crm.demo import team as crm_demo
 from engagements import demo
 from engagements.models import Engagement, Event, PolicyOutcome, TARequest
 from engagements.selectors import my_work

@@ -9,8 +9,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from cities.models import City, Contact
-from crm.imports.base import ENTITIES, get_resource
 from crm.imports.engine import commit_file
+from crm.imports.registry import ENTITIES, get_resource
 
 from .factories import (
     BoardSeatFactory,

@@ -1,6 +1,6 @@
 import pytest
 
-from crm.history import history_entries
+from crm.core.history import history_entries
 from engagements.models import TARequest
 from engagements.services import ta_request_transition
 

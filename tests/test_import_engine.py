@@ -315,7 +315,7 @@ def test_contact_city_reference_by_alias(cities):
 
 
 def test_an_imported_update_shows_on_the_record_history_like_an_edit(cities):
-    from crm.history import history_entries
+    from crm.core.history import history_entries
 
     user = UserFactory(username="importer")
     import_file_now(entity="contacts", fileobj=csv_file(CONTACTS), filename="a.csv", user=user)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cities.models import Country
-from crm.navigation import MENU
+from crm.core.navigation import MENU
 from pledges.forms import PledgeForm, PledgeUpdateForm
 from pledges.models import Framework, Pledge, PledgeUpdate
 from pledges.services import pledge_add_update, pledge_refresh_progress

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.roles import MANAGER
+from crm.core.roles import MANAGER
 from engagements.models import Participation, TARequest
 from outreach.models import NotificationPreference, Reminder, ReminderDelivery, Rule
 from outreach.services import reminders_create_due, reminders_run

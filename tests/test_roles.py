@@ -1,6 +1,6 @@
 import pytest
 
-from crm.roles import ADMIN, MANAGER, PROGRAM_STAFF
+from crm.core.roles import ADMIN, MANAGER, PROGRAM_STAFF
 
 from .conftest import user_with_role
 

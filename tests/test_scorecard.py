@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.dashboard import city_scorecard
+from crm.dashboard.scorecard import city_scorecard
 from engagements.models import Participation, Process, TARequest
 
 from .factories import (

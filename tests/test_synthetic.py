@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from cities.models import City, Contact
-from crm import synthetic
+from crm.demo import synthetic
 from engagements.models import Engagement, Event, Participation, TARequest, TATransition
 from pledges.models import Pledge, PledgeUpdate
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cities.models import Country
-from crm.roles import PROGRAM_STAFF
+from crm.core.roles import PROGRAM_STAFF
 from engagements.models import TARequest, TATransition
 from engagements.services import TransitionRefused, ta_request_transition
 

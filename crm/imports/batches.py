@@ -13,13 +13,13 @@ from django.db.models import Max, ProtectedError
 from django.utils import timezone
 from simple_history.utils import get_history_model_for_model
 
-from crm.dashboard import data_changed as dashboard_data_changed
+from crm.dashboard.cache import data_changed as dashboard_data_changed
 from crm.models import ImportBatch
 
-from .base import get_resource
 from .bulk import update_with_history
 from .engine import Importer, commit_file, write_m2m
 from .files import ImportFileError, check_size
+from .registry import get_resource
 
 
 class RollbackRefused(Exception):

@@ -18,13 +18,13 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
-from crm.dashboard import data_changed as dashboard_data_changed
-from crm.text import fold
+from crm.core.import_widgets import PendingRecord, ReferenceWidget
+from crm.core.text import fold
+from crm.dashboard.cache import data_changed as dashboard_data_changed
 
-from .base import ENTITIES, entity_label, get_resource
 from .bulk import create_with_history, update_with_history
 from .files import ImportFileError, iter_rows, unquote_cell
-from .widgets import PendingRecord, ReferenceWidget
+from .registry import ENTITIES, entity_label, get_resource
 
 CHUNK_ROWS = 2000
 BATCH_SIZE = 500

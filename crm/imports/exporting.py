@@ -11,8 +11,9 @@ import tempfile
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from crm.core.import_widgets import EmailWidget, ReferenceWidget, TextWidget
+
 from .files import FORMULA_TRIGGERS
-from .widgets import EmailWidget, ReferenceWidget, TextWidget
 
 CHUNK_SIZE = 2000
 CSV_TYPE = "text/csv; charset=utf-8"

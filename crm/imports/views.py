@@ -15,7 +15,6 @@ from django.views.generic import DetailView, FormView, ListView
 
 from crm.models import ImportBatch
 
-from .base import ENTITIES, ENTITY_CHOICES, entity_label, get_resource
 from .batches import (
     RollbackRefused,
     import_batch_confirm,
@@ -24,6 +23,7 @@ from .batches import (
 )
 from .exporting import FORMATS, export_response, filename_for
 from .files import ImportFileError, check_size
+from .registry import ENTITIES, ENTITY_CHOICES, entity_label, get_resource
 
 
 class ImportForm(forms.Form):

@@ -2,7 +2,7 @@
 
 from django import template
 
-from crm.dashboard import city_scorecard
+from crm.dashboard.scorecard import city_scorecard
 
 register = template.Library()
 

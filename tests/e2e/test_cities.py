@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from cities.models import BoardSeat, City, Contact
-from crm.roles import PROGRAM_STAFF
+from crm.core.roles import PROGRAM_STAFF
 
 from ..factories import (
     BoardSeatFactory,

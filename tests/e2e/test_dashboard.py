@@ -1,7 +1,7 @@
 import pytest
 
-from crm import synthetic
-from crm.roles import MANAGER
+from crm.core.roles import MANAGER
+from crm.demo import synthetic
 
 from ..factories import UserFactory
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from crm.roles import PROGRAM_STAFF
+from crm.core.roles import PROGRAM_STAFF
 from engagements.models import Engagement
 from engagements.services import inbound_email_record
 

@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from crm.roles import MANAGER, PROGRAM_STAFF
+from crm.core.roles import MANAGER, PROGRAM_STAFF
 from engagements.models import TARequest
 from engagements.services import ta_request_transition
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from cities.models import City, Contact, Country
-from crm.roles import MANAGER, PROGRAM_STAFF
+from crm.core.roles import MANAGER, PROGRAM_STAFF
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from crm.roles import PROGRAM_STAFF
+from crm.core.roles import PROGRAM_STAFF
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

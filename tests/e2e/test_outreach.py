@@ -3,7 +3,7 @@ from django.core import mail
 from django.utils import timezone
 
 from cities.models import Country
-from crm.roles import MANAGER, PROGRAM_STAFF
+from crm.core.roles import MANAGER, PROGRAM_STAFF
 from outreach.models import Campaign, CampaignRecipient
 from outreach.services import reminders_create_due, unsubscribe_token
 

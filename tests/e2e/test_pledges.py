@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from crm.roles import PROGRAM_STAFF
+from crm.core.roles import PROGRAM_STAFF
 from pledges.models import Framework, Pledge
 from pledges.services import pledge_add_update
 

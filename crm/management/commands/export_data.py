@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.imports.base import ENTITIES, get_resource
 from crm.imports.exporting import write_csv, write_xlsx
+from crm.imports.registry import ENTITIES, get_resource
 
 
 class Command(BaseCommand):

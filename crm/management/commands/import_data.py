@@ -10,10 +10,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.imports.base import ENTITIES
 from crm.imports.batches import import_file_now
 from crm.imports.engine import DATE_ORDERS, preview_file
 from crm.imports.files import ImportFileError, check_size
+from crm.imports.registry import ENTITIES
 
 
 class Command(BaseCommand):

@@ -1,13 +1,8 @@
-from importlib import import_module
-
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from crm import synthetic
+from crm.demo.seed import demo_seed
+from crm.demo.team import print_login
 from crm.models import User
-
-# Each app seeds its own records, in dependency order. Every seed(...) is idempotent.
-DEMO_MODULES = ["crm.demo", "cities.demo", "engagements.demo", "pledges.demo", "outreach.demo"]
 
 
 class Command(BaseCommand):
@@ -33,14 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, scale, if_empty, **options):
         if if_empty and User.objects.exists():
             self.stdout.write("Demo data already loaded.")
-            from crm.demo import print_login
-
             print_login(self.stdout)
             return
-        for module_name in DEMO_MODULES:
-            module = import_module(module_name)
-            with transaction.atomic():
-                module.seed(scale=scale, stdout=self.stdout)
-        # Benchmark volume comes last, on top of the demo records (one transaction per unit).
-        synthetic.seed(scale=scale, stdout=self.stdout)
+        demo_seed(scale=scale, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -1,20 +1,18 @@
-"""The base resource every entity's resource extends, and the registry of importable entities.
+"""The base resource every entity's resource extends (the registry of importable entities is
+``crm.imports.registry``).
 
 A resource (django-import-export's ``ModelResource``) says which columns an entity has, how each
 cell is read and written (its widget) and which fields form the natural key
-(``Meta.import_id_fields``). The engine (``engine.py``) reads these; the hooks below are the few
+(``Meta.import_id_fields``). The import engine (``crm.imports.engine``) reads these; the hooks below are the few
 things the library has no place for: bulk lookup of existing records, what ``save()`` would have
 done before a bulk insert, and checks that span several fields.
 """
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
-from django.utils.module_loading import import_string
 from import_export import resources
 
-from crm.text import fold
-
-from .widgets import ReferenceWidget
+from .import_widgets import ReferenceWidget
+from .text import fold
 
 
 class CrmResource(resources.ModelResource):
@@ -153,53 +151,3 @@ class CrmResource(resources.ModelResource):
     def queryset_for_list(self, queryset):
         """The rows to export for a list page's queryset (same model unless overridden)."""
         return queryset
-
-
-# Registry: key → (label, resource path). Paths are imported lazily so crm loads first.
-ENTITIES = {
-    "cities": ("Cities", "cities.resources.CityResource"),
-    "contacts": ("Contacts", "cities.resources.ContactResource"),
-    "mayors": ("Mayors and terms", "cities.resources.MayoralTermResource"),
-    "board-seats": ("Leadership Board seats", "cities.resources.BoardSeatResource"),
-    "engagements": ("Engagements", "engagements.resources.EngagementResource"),
-    "ta-requests": ("TA requests", "engagements.resources.TARequestResource"),
-    "events": ("Events", "engagements.resources.EventResource"),
-    "participations": ("Participations", "engagements.resources.ParticipationResource"),
-    "pledges": ("Pledges", "pledges.resources.PledgeResource"),
-    "pledge-updates": ("Pledge updates", "pledges.resources.PledgeUpdateResource"),
-}
-ENTITY_CHOICES = [(key, label) for key, (label, _) in ENTITIES.items()]
-
-
-class UnknownEntity(KeyError):
-    pass
-
-
-def resource_class(entity):
-    try:
-        return import_string(ENTITIES[entity][1])
-    except KeyError:
-        raise UnknownEntity(
-            f"Unknown kind of records “{entity}”: choose one of {', '.join(ENTITIES)}."
-        ) from None
-
-
-def get_resource(entity):
-    return resource_class(entity)()
-
-
-def entity_label(entity):
-    return ENTITIES[entity][0]
-
-
-def entity_for_model(model):
-    """The entity a list of ``model`` exports as (mayor lists export their terms)."""
-    for key in ENTITIES:
-        cls = resource_class(key)
-        if cls._meta.model is model or model in getattr(cls, "list_models", ()):
-            return key
-    return None
-
-
-def is_text_field(model_field):
-    return isinstance(model_field, (models.CharField, models.TextField))

@@ -44,7 +44,7 @@ class RecordListView(ModelPermissionMixin, FilterView):
     export_entity = None
 
     def get_export_entity(self):
-        from .imports.base import entity_for_model
+        from crm.imports.registry import entity_for_model
 
         return self.export_entity or entity_for_model(self.get_queryset().model)
 
@@ -54,8 +54,8 @@ class RecordListView(ModelPermissionMixin, FilterView):
         return super().get(request, *args, **kwargs)
 
     def export(self, fmt):
-        from .imports.base import get_resource
-        from .imports.exporting import FORMATS, export_response, filename_for
+        from crm.imports.exporting import FORMATS, export_response, filename_for
+        from crm.imports.registry import get_resource
 
         entity = self.get_export_entity()
         if entity is None or fmt not in FORMATS:

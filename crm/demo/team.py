@@ -5,8 +5,8 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import Group
 
-from .models import User
-from .roles import ADMIN, MANAGER, PROGRAM_STAFF
+from crm.core.roles import ADMIN, MANAGER, PROGRAM_STAFF
+from crm.models import User
 
 DEMO_TEAM = [
     # username, first, last, role

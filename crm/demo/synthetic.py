@@ -19,9 +19,9 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from cities.models import City, CityNetwork, Contact, Country
-from crm.demo import DEMO_TEAM
+from crm.core.text import fold
+from crm.demo.team import DEMO_TEAM
 from crm.models import User
-from crm.text import fold
 from engagements.models import (
     Engagement,
     Event,

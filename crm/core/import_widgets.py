@@ -13,7 +13,7 @@ import re
 
 from import_export import widgets
 
-from crm.text import fold
+from crm.core.text import fold
 
 MULTI_SEPARATOR = ";"
 

@@ -1,0 +1,1 @@
+"""Global search (a hub): one box over cities, contacts and mayors."""
