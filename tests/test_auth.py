@@ -15,6 +15,8 @@ PUBLIC_URL_NAMES = {
     "healthz",
     "admin:login",
     "outreach:unsubscribe",
+    # A calendar app fetches the feed with no session; the long random token is the key.
+    "outreach:calendar_feed",
 }
 
 _CONVERTER_SAMPLES = {
