@@ -19,3 +19,5 @@ class CrmConfig(AppConfig):
         from .dashboard.cache import connect_invalidation
 
         connect_invalidation()  # dashboard figures are recomputed after any counted write
+
+        from .search import expressions  # noqa: F401  (search's SQLite functions, per connection)

@@ -1,1 +1,1 @@
-"""Global search (a hub): one box over cities, contacts and mayors."""
+"""Search (a hub): one box over every kind of record, and the command palette."""

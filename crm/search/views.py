@@ -1,55 +1,52 @@
-"""Global search: one box for cities, contacts and mayors."""
+"""The search results page and the command palette's type-ahead."""
 
-from urllib.parse import urlencode
-
-from django.db.models import Prefetch, Q
-from django.urls import reverse
 from django.views.generic import TemplateView
 
-from cities.models import City, Contact, Mayor, MayoralTerm
-from crm.core.text import fold
+from .actions import actions_for
+from .selectors import search
 
 
 class SearchView(TemplateView):
-    """One box for cities (accents and aliases ignored), contacts and mayors: ``?q=``."""
+    """Every kind of record, grouped by kind, best first: ``?q=``."""
 
     template_name = "crm/search.html"
-    per_section = 10
+    per_kind = 10
+    limit = 100
 
     def get_context_data(self, **kwargs):
-        query = self.request.GET.get("q", "").strip()
-        folded = fold(query)
-        user = self.request.user
-        sections = []
-        if folded and user.has_perm("cities.view_city"):
-            cities = City.objects.filter(search_text__contains=folded).select_related("country")
-            sections.append(("Cities", "cities:city_list", cities))
-        if folded and user.has_perm("cities.view_contact"):
-            contacts = Contact.objects.filter(
-                Q(name_key__contains=folded)
-                | Q(email__contains=folded)
-                | Q(organisation__icontains=query)
-            ).select_related("city")
-            sections.append(("Contacts", "cities:contact_list", contacts))
-        if folded and user.has_perm("cities.view_mayor"):
-            current = MayoralTerm.objects.current().select_related("city")
-            mayors = Mayor.objects.filter(name_key__contains=folded).prefetch_related(
-                Prefetch("terms", queryset=current, to_attr="current_terms")
-            )
-            sections.append(("Mayors", "cities:mayor_list", mayors))
-        results = [
-            {
-                "title": title,
-                "list_url": f"{reverse(list_name)}?{urlencode({'q': query})}",
-                "count": queryset.count(),
-                "items": list(queryset[: self.per_section]),
-                "kind": title.lower(),
-            }
-            for title, list_name, queryset in sections
-        ]
+        results = search(
+            user=self.request.user,
+            text=self.request.GET.get("q", ""),
+            per_kind=self.per_kind,
+            limit=self.limit,
+        )
         return super().get_context_data(
-            query=query,
+            query=results.query.text,
+            searchable=results.query.is_searchable,
             results=results,
-            total=sum(section["count"] for section in results),
+            groups=results.groups,
+            total=results.total,
+            **kwargs,
+        )
+
+
+class SuggestView(TemplateView):
+    """The palette's options for ``?q=``: matching actions, then the best records of each
+    kind, then "all results". An HTML fragment of ``role=option`` elements."""
+
+    template_name = "crm/search_suggestions.html"
+    per_kind = 3
+    limit = 20
+    max_actions = 4
+
+    def get_context_data(self, **kwargs):
+        text = self.request.GET.get("q", "")
+        results = search(
+            user=self.request.user, text=text, per_kind=self.per_kind, limit=self.limit
+        )
+        return super().get_context_data(
+            query=results.query.text,
+            actions=actions_for(self.request.user, results.query)[: self.max_actions],
+            groups=results.groups,
             **kwargs,
         )
